@@ -1,0 +1,44 @@
+// libFuzzer: the Myxi action parser and the publish-request parser on arbitrary bytes.
+// Whatever they accept must render into JSON that parses again.
+#include "protocol/myxi.hpp"
+#include "protocol/publish_request.hpp"
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+namespace {
+
+void must_be_json(const std::string& text) {
+    simdjson::dom::parser parser;
+    if (parser.parse(text).error() != simdjson::SUCCESS) {
+        std::abort();
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+
+    auto action = herald::myxi::parse_action(text);
+    if (action) {
+        must_be_json(herald::myxi::event("Reply", action->tag, action->payload));
+        for (const auto& key : action->routing_keys) {
+            must_be_json("[" + key.json + "]");
+        }
+    } else if (!action.error().tag.empty()) {
+        must_be_json(herald::myxi::error(action.error().tag, action.error().error));
+    }
+
+    auto events = herald::parse_publish_request(text);
+    if (events) {
+        for (const auto& e : *events) {
+            must_be_json(e.body);
+            must_be_json(herald::myxi::application_event(e.body, e.exchange, e.routing_key));
+        }
+    }
+    return 0;
+}

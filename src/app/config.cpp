@@ -1,0 +1,282 @@
+#include "app/config.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace herald {
+namespace {
+
+[[noreturn]] void fail(std::string_view key, std::string_view problem) {
+    throw config_error(fmt::format("config: {}: {}", key, problem));
+}
+
+std::int64_t integer(const toml::node& node, std::string_view key, std::int64_t min,
+                     std::int64_t max) {
+    auto value = node.value<std::int64_t>();
+    if (!node.is_integer() || !value) {
+        fail(key, "must be an integer");
+    }
+    if (*value < min || *value > max) {
+        fail(key, fmt::format("must be between {} and {}", min, max));
+    }
+    return *value;
+}
+
+double number(const toml::node& node, std::string_view key, double min, double max) {
+    auto value = node.value<double>();
+    if (!(node.is_integer() || node.is_floating_point()) || !value) {
+        fail(key, "must be a number");
+    }
+    if (*value < min || *value > max) {
+        fail(key, fmt::format("must be between {} and {}", min, max));
+    }
+    return *value;
+}
+
+std::string text(const toml::node& node, std::string_view key) {
+    if (!node.is_string()) {
+        fail(key, "must be a string");
+    }
+    return std::string(*node.value<std::string_view>());
+}
+
+bool boolean(const toml::node& node, std::string_view key) {
+    if (!node.is_boolean()) {
+        fail(key, "must be true or false");
+    }
+    return *node.value<bool>();
+}
+
+const toml::table& table(const toml::node& node, std::string_view key) {
+    if (!node.is_table()) {
+        fail(key, "must be a table");
+    }
+    return *node.as_table();
+}
+
+std::chrono::seconds seconds(const toml::node& node, std::string_view key) {
+    return std::chrono::seconds(integer(node, key, 1, 24 * 3600));
+}
+
+exchange_access parse_access(std::string_view value, std::string_view key) {
+    if (value == "public") {
+        return exchange_access::open;
+    }
+    if (value == "authenticated") {
+        return exchange_access::authenticated;
+    }
+    if (value == "jwt") {
+        return exchange_access::jwt;
+    }
+    fail(key, "must be \"public\", \"authenticated\" or \"jwt\"");
+}
+
+std::string read_file(const std::string& path, std::string_view key) {
+    std::ifstream in(path);
+    if (!in) {
+        fail(key, fmt::format("cannot read {}", path));
+    }
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void apply_limits(limits& l, const toml::table& t) {
+    for (auto&& [k, v] : t) {
+        const std::string key = fmt::format("limits.{}", k.str());
+        if (k == "max_message_bytes") {
+            l.max_message_bytes = integer(v, key, 125, 64 << 20);
+        } else if (k == "max_subscriptions_per_session") {
+            l.max_subscriptions_per_session = integer(v, key, 1, 1 << 20);
+        } else if (k == "max_outbox_bytes") {
+            l.max_outbox_bytes = integer(v, key, 1024, std::int64_t{1} << 32);
+        } else if (k == "handshake_timeout_seconds") {
+            l.handshake_timeout = seconds(v, key);
+        } else if (k == "ping_interval_seconds") {
+            l.ping_interval = seconds(v, key);
+        } else if (k == "idle_timeout_seconds") {
+            l.idle_timeout = seconds(v, key);
+        } else if (k == "max_http_body_bytes") {
+            l.max_http_body_bytes = integer(v, key, 1024, 256 << 20);
+        } else {
+            fail(key, "unknown key");
+        }
+    }
+}
+
+void apply_endpoints(config& c, const toml::node& node) {
+    if (!node.is_array_of_tables()) {
+        fail("endpoints", "must be an array of tables: [[endpoints]]");
+    }
+    c.endpoints.clear();
+    std::size_t index = 0;
+    for (const auto& each : *node.as_array()) {
+        const auto& t = *each.as_table();
+        endpoint_config e;
+        for (auto&& [k, v] : t) {
+            const std::string key = fmt::format("endpoints[{}].{}", index, k.str());
+            if (k == "path") {
+                e.path = text(v, key);
+                if (e.path.empty() || e.path[0] != '/') {
+                    fail(key, "must start with /");
+                }
+            } else if (k == "dialect") {
+                if (text(v, key) != "myxi") {
+                    fail(key, "must be \"myxi\" (the only dialect so far)");
+                }
+                e.kind = dialect::myxi;
+            } else {
+                fail(key, "unknown key");
+            }
+        }
+        if (e.path.empty()) {
+            fail(fmt::format("endpoints[{}].path", index), "is required");
+        }
+        c.endpoints.push_back(std::move(e));
+        ++index;
+    }
+}
+
+void apply_exchanges(config& c, const toml::table& t) {
+    for (auto&& [name, v] : t) {
+        const std::string prefix = fmt::format("exchanges.{}", name.str());
+        const auto& settings = table(v, prefix);
+        exchange_access access = exchange_access::open;
+        for (auto&& [k, value] : settings) {
+            const std::string key = fmt::format("{}.{}", prefix, k.str());
+            if (k == "access") {
+                access = parse_access(text(value, key), key);
+            } else {
+                fail(key, "unknown key");
+            }
+        }
+        c.exchanges[std::string(name.str())] = access;
+    }
+}
+
+void apply_auth(config& c, const toml::table& t) {
+    for (auto&& [k, v] : t) {
+        const std::string key = fmt::format("auth.{}", k.str());
+        if (k == "jwt_secret") {
+            c.jwt.hs256_secret = text(v, key);
+        } else if (k == "jwt_public_key") {
+            c.jwt.public_key_pem = text(v, key);
+        } else if (k == "jwt_public_key_file") {
+            c.jwt.public_key_pem = read_file(text(v, key), key);
+        } else if (k == "jwt_leeway_seconds") {
+            c.jwt.leeway = std::chrono::seconds(integer(v, key, 0, 3600));
+        } else {
+            fail(key, "unknown key");
+        }
+    }
+}
+
+} // namespace
+
+void apply_toml_file(config& c, const std::string& path) {
+    toml::table root;
+    try {
+        root = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+        throw config_error(fmt::format("config: {}:{}:{}: {}", path, e.source().begin.line,
+                                       e.source().begin.column, e.description()));
+    }
+    for (auto&& [k, v] : root) {
+        const std::string_view key = k.str();
+        if (key == "port") {
+            c.port = static_cast<std::uint16_t>(integer(v, key, 0, 65535));
+        } else if (key == "bind") {
+            c.bind = text(v, key);
+        } else if (key == "threads") {
+            c.threads = static_cast<unsigned>(integer(v, key, 0, 64));
+        } else if (key == "node_id") {
+            c.node_id = static_cast<std::uint16_t>(integer(v, key, 0, 65535));
+        } else if (key == "api_key") {
+            c.api_key = text(v, key);
+        } else if (key == "shutdown_time") {
+            c.shutdown_time = std::chrono::milliseconds(
+                static_cast<std::int64_t>(number(v, key, 0, 3600) * 1000));
+        } else if (key == "log_level") {
+            c.log_level = text(v, key);
+        } else if (key == "limits") {
+            apply_limits(c.limit, table(v, key));
+        } else if (key == "endpoints") {
+            apply_endpoints(c, v);
+        } else if (key == "exchanges") {
+            apply_exchanges(c, table(v, key));
+        } else if (key == "auth") {
+            apply_auth(c, table(v, key));
+        } else if (key == "demo") {
+            for (auto&& [dk, dv] : table(v, key)) {
+                const std::string dkey = fmt::format("demo.{}", dk.str());
+                if (dk == "clock") {
+                    c.demo_clock = boolean(dv, dkey);
+                } else {
+                    fail(dkey, "unknown key");
+                }
+            }
+        } else {
+            fail(key, "unknown key");
+        }
+    }
+}
+
+void apply_environment(config& c) {
+    for (const char* name : {"HERALD_PORT", "MYXI_PORT", "PORT"}) {
+        if (const char* value = std::getenv(name); value && *value) {
+            char* end = nullptr;
+            const long port = std::strtol(value, &end, 10);
+            if (*end != '\0' || port < 0 || port > 65535) {
+                throw config_error(fmt::format("environment: {}: must be a port number", name));
+            }
+            c.port = static_cast<std::uint16_t>(port);
+            break;
+        }
+    }
+    if (const char* value = std::getenv("MYXI_BIND_ADDRESS"); value && *value) {
+        c.bind = value;
+    }
+    if (const char* value = std::getenv("HERALD_API_KEY"); value && *value) {
+        c.api_key = value;
+    }
+}
+
+void validate(config& c) {
+    if (c.threads == 0) {
+        c.threads = std::max(1u, std::min(64u, std::thread::hardware_concurrency()));
+    }
+    if (c.threads > 64) {
+        throw config_error("config: threads: must be at most 64");
+    }
+    for (std::size_t i = 0; i < c.endpoints.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            if (c.endpoints[i].path == c.endpoints[j].path) {
+                throw config_error(fmt::format("config: endpoints[{}].path: {} is already an endpoint", i, c.endpoints[i].path));
+            }
+        }
+    }
+    if (c.limit.ping_interval >= c.limit.idle_timeout) {
+        throw config_error(
+            "config: limits.ping_interval_seconds: must be shorter than idle_timeout_seconds");
+    }
+}
+
+std::optional<exchange_access> access_of(const config& c, std::string_view exchange) {
+    if (c.exchanges.empty()) {
+        return exchange_access::open;
+    }
+    if (auto it = c.exchanges.find(exchange); it != c.exchanges.end()) {
+        return it->second;
+    }
+    if (auto it = c.exchanges.find("*"); it != c.exchanges.end()) {
+        return it->second;
+    }
+    return std::nullopt;
+}
+
+} // namespace herald

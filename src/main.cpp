@@ -1,0 +1,128 @@
+// herald: config → server → run until SIGINT/SIGTERM. `herald publish` sends one event.
+
+#include "app/config.hpp"
+#include "app/publish_command.hpp"
+#include "app/server.hpp"
+#include "util/log.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+
+namespace {
+
+// Blocks the stop signals in every thread (threads inherit the mask), so only sigwait sees them.
+sigset_t block_stop_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+    return signals;
+}
+
+int serve(herald::config settings) {
+    const auto signals = block_stop_signals();
+    const auto threads = settings.threads;
+    if (settings.exchanges.empty()) {
+        herald::log::warn("no exchanges are declared: every exchange is public");
+    }
+    herald::server node(std::move(settings));
+    node.start();
+    const auto where = node.local_endpoint();
+    herald::log::info("herald listening on http://{}:{} (node {:04x}, {} threads)",
+                      where.address().to_string(), where.port(), node.node_id(), threads);
+    int signal = 0;
+    sigwait(&signals, &signal);
+    herald::log::info("{} received: shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    node.stop();
+    herald::log::info("stopped");
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Herald: a WebSocket event gateway. Clients subscribe to exchanges and routing "
+                 "keys; back ends publish events; Herald fans them out.",
+                 "herald"};
+    app.set_version_flag("--version", "herald 0.1.0");
+
+    std::string config_file;
+    std::optional<std::uint16_t> port;
+    std::optional<std::string> bind, api_key, log_level;
+    std::optional<unsigned> threads;
+    std::optional<std::uint16_t> node_id;
+    std::optional<double> shutdown_time;
+    app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+    app.add_option("-p,--port", port,
+                   "Port for WebSocket and HTTP (default: HERALD_PORT, MYXI_PORT, PORT, 5005)");
+    app.add_option("--bind", bind, "Address to listen on (default: MYXI_BIND_ADDRESS, 0.0.0.0)");
+    app.add_option("--threads", threads, "Shards, one thread each (default: one per core)")
+        ->check(CLI::Range(1u, 64u));
+    app.add_option("--node-id", node_id, "Node id, unique in the cluster (default: random)");
+    app.add_option("--api-key", api_key, "Bearer key for POST /api/publish (or HERALD_API_KEY)");
+    app.add_option("--shutdown-time", shutdown_time,
+                   "Seconds over which sessions are closed on SIGTERM (default 0: at once)")
+        ->check(CLI::Range(0.0, 3600.0));
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off");
+
+    auto* publish = app.add_subcommand("publish", "Publish one event through a node's HTTP API");
+    herald::publish_options p;
+    publish->add_option("--url", p.url, "The node (default http://127.0.0.1:5005)");
+    publish->add_option("--api-key", p.api_key, "Bearer key (default: HERALD_API_KEY)");
+    publish->add_option("--exchange", p.exchange, "Exchange")->required();
+    publish->add_option("--routing-key", p.routing_key, "Routing key")->required();
+    publish->add_option("--event", p.event, "Event name")->required();
+    publish->add_option("--payload", p.payload, "Payload: JSON text (default {})");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::Success& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "herald: " << e.what() << '\n';
+        return 2;
+    }
+    herald::log::set_level("info");
+    if (publish->parsed()) {
+        return herald::run_publish(p);
+    }
+
+    herald::config settings;
+    try {
+        if (!config_file.empty()) {
+            herald::apply_toml_file(settings, config_file);
+        }
+        herald::apply_environment(settings);
+        if (port) settings.port = *port;
+        if (bind) settings.bind = *bind;
+        if (api_key) settings.api_key = *api_key;
+        if (log_level) settings.log_level = *log_level;
+        if (threads) settings.threads = *threads;
+        if (node_id) settings.node_id = *node_id;
+        if (shutdown_time) {
+            settings.shutdown_time =
+                std::chrono::milliseconds(static_cast<std::int64_t>(*shutdown_time * 1000));
+        }
+        herald::validate(settings);
+        if (!herald::log::set_level(settings.log_level)) {
+            throw herald::config_error("config: log_level: must be trace, debug, info, warn, "
+                                       "error or off");
+        }
+        return serve(std::move(settings));
+    } catch (const herald::config_error& e) {
+        std::cerr << "herald: " << e.what() << '\n';
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "herald: cannot start: " << e.what() << '\n';
+        return 1;
+    }
+}

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "pubsub/topic.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace herald {
+
+class hub;
+struct hub_topic;
+
+// What a session offers the hub. The subscription list is the session's half of the hub's
+// two-way index (topic → subscribers, subscriber → topics): the hub alone edits it, so a
+// disconnect costs one step per subscription, not a search of every topic.
+class subscriber {
+public:
+    virtual void deliver(const event_frames& frames) = 0;
+    std::size_t subscription_count() const { return subscriptions_.size(); }
+
+protected:
+    ~subscriber() = default;
+
+private:
+    friend class hub;
+    struct subscription {
+        hub_topic* topic;
+        std::uint32_t slot;  // this subscriber's index in topic->subscribers
+    };
+    std::vector<subscription> subscriptions_;
+};
+
+} // namespace herald

@@ -1,0 +1,134 @@
+#include "transport/http_api.hpp"
+
+#include "app/node_context.hpp"
+#include "bus/bus_thread.hpp"
+#include "protocol/json_text.hpp"
+#include "protocol/publish_request.hpp"
+#include "shard/shard.hpp"
+
+#include <boost/beast/http/status.hpp>
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+namespace herald {
+namespace web {
+extern const std::string_view index_html;
+}
+
+namespace http = boost::beast::http;
+
+namespace {
+
+http_response json_ok(unsigned status, std::string body) {
+    return {status, "application/json", std::move(body), {}};
+}
+
+http_response method_not_allowed(std::string_view allow) {
+    auto r = json_error(405, "method_not_allowed", fmt::format("use {}", allow));
+    r.extra_headers = fmt::format("Allow: {}\r\n", allow);
+    return r;
+}
+
+bool same_secret(std::string_view given, std::string_view expected) {
+    // Constant time for equal lengths, so the key cannot be guessed byte by byte.
+    return given.size() == expected.size() &&
+           CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+http_response publish(shard& s, const http_request& request) {
+    const auto& settings = s.node().settings;
+    if (settings.api_key.empty()) {
+        return json_error(403, "publishing_disabled",
+                          "no api_key is configured (api_key, --api-key or HERALD_API_KEY)");
+    }
+    const auto authorization = request[http::field::authorization];
+    constexpr std::string_view scheme = "Bearer ";
+    if (authorization.empty()) {
+        auto r = json_error(401, "unauthorized", "send Authorization: Bearer <api key>");
+        r.extra_headers = "WWW-Authenticate: Bearer\r\n";
+        return r;
+    }
+    if (authorization.size() <= scheme.size() ||
+        !same_secret(authorization.substr(scheme.size()), settings.api_key) ||
+        authorization.substr(0, scheme.size()) != scheme) {
+        return json_error(403, "forbidden", "the API key is wrong");
+    }
+    auto parsed = parse_publish_request(request.body());
+    if (!parsed) {
+        return json_error(400, parsed.error().error, parsed.error().detail);
+    }
+    const auto count = parsed->size();
+    for (auto& e : *parsed) {
+        s.node().bus.publish(
+            bus_event{std::move(e.exchange), std::move(e.routing_key), std::move(e.body)});
+    }
+    return json_ok(202, fmt::format(R"({{"published":{}}})", count));
+}
+
+} // namespace
+
+http_response json_error(unsigned status, std::string_view error, std::string_view detail) {
+    std::string body = R"({"error":)";
+    json_text::append_string(body, error);
+    body += R"(,"detail":)";
+    json_text::append_string(body, detail);
+    body += '}';
+    return json_ok(status, std::move(body));
+}
+
+http_response handle_http(shard& s, const http_request& request) {
+    std::string_view target = request.target();
+    target = target.substr(0, target.find('?'));
+    const auto method = request.method();
+    const bool get = method == http::verb::get;
+
+    if (target == "/api/publish") {
+        return method == http::verb::post ? publish(s, request) : method_not_allowed("POST");
+    }
+    if (target == "/healthz") {
+        return get ? json_ok(200, R"({"status":"ok"})") : method_not_allowed("GET");
+    }
+    if (target == "/readyz") {
+        if (!get) {
+            return method_not_allowed("GET");
+        }
+        if (s.node().draining.load()) {
+            return json_error(503, "draining", "the node is shutting down");
+        }
+        if (!s.node().bus.is_ready()) {
+            return json_error(503, "bus_not_ready", "the bus is not connected");
+        }
+        return json_ok(200, R"({"status":"ready"})");
+    }
+    if (target == "/metrics") {
+        if (!get) {
+            return method_not_allowed("GET");
+        }
+        return {200, "text/plain; version=0.0.4; charset=utf-8", s.node().render_metrics(), {}};
+    }
+    if (target == "/" || target == "/index.html") {
+        if (!get) {
+            return method_not_allowed("GET");
+        }
+        return {200, "text/html; charset=utf-8", std::string(web::index_html), {}};
+    }
+    for (const auto& e : s.node().settings.endpoints) {
+        if (e.path == target) {
+            auto r = json_error(426, "upgrade_required",
+                                "this is a WebSocket endpoint: connect with a WebSocket client");
+            r.extra_headers = "Upgrade: websocket\r\n";
+            return r;
+        }
+    }
+    return json_error(404, "not_found", fmt::format("no route for {}", target));
+}
+
+std::string serialize(const http_response& r, bool keep_alive) {
+    return fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
+                       "Cache-Control: no-store\r\nConnection: {}\r\n{}\r\n{}",
+                       r.status, http::obsolete_reason(static_cast<http::status>(r.status)),
+                       r.content_type, r.body.size(), keep_alive ? "keep-alive" : "close",
+                       r.extra_headers, r.body);
+}
+
+} // namespace herald

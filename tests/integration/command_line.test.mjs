@@ -1,0 +1,102 @@
+// The herald command: --help, bad flags and keys, port precedence, `herald publish`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHerald, connectMyxi, within } from '../lib/herald.mjs';
+
+const binary = process.env.HERALD_BIN ?? new URL('../../build/dev/herald', import.meta.url).pathname;
+const run = (args, env = {}) => spawnSync(binary, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20000 });
+
+test('--help describes the flags and the publish command', () => {
+  const result = run(['--help']);
+  assert.equal(result.status, 0);
+  for (const flag of ['--config', '--port', '--bind', '--threads', '--node-id', '--shutdown-time', 'publish']) {
+    assert.ok(result.stdout.includes(flag), flag);
+  }
+});
+
+test('a bad flag fails at start with one line naming it', () => {
+  const result = run(['--no-such-flag']);
+  assert.equal(result.status, 2);
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /--no-such-flag/);
+});
+
+test('a bad config key or value fails at start with one line naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
+  for (const [text, key] of [
+    ['prot = 5005\n', 'prot'],
+    ['[limits]\nmax_message_bytes = "big"\n', 'limits.max_message_bytes'],
+    ['[exchanges.w]\naccess = "sometimes"\n', 'exchanges.w.access'],
+    ['port = \n', 'herald.toml'],
+  ]) {
+    const file = join(dir, 'herald.toml');
+    writeFileSync(file, text);
+    const result = run(['--config', file, '--port', '0']);
+    assert.equal(result.status, 2, text);
+    const lines = result.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, result.stderr);
+    assert.ok(lines[0].includes(key), `${lines[0]} names ${key}`);
+  }
+});
+
+// A port free right now: the kernel picks it for a throwaway listener.
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+// Starts herald without --port and returns the port it says it listens on.
+async function listeningPort(args, env) {
+  const child = spawn(binary, ['--bind', '127.0.0.1', '--threads', '1', ...args],
+    { env: { ...process.env, HERALD_PORT: '', MYXI_PORT: '', PORT: '', ...env } });
+  let output = '';
+  const port = await within(15000, new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      output += d;
+      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.on('exit', () => reject(new Error(`herald exited: ${output}`)));
+  }), 'the listening line');
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('exit', resolve));
+  return port;
+}
+
+test('the port comes from --port, else HERALD_PORT, else MYXI_PORT, else PORT', async () => {
+  const [a, b, c, d] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  assert.equal(await listeningPort(['--port', String(a)], { HERALD_PORT: String(b), MYXI_PORT: String(c), PORT: String(d) }), a);
+  assert.equal(await listeningPort([], { HERALD_PORT: String(b), MYXI_PORT: String(c), PORT: String(d) }), b);
+  assert.equal(await listeningPort([], { MYXI_PORT: String(c), PORT: String(d) }), c);
+  assert.equal(await listeningPort([], { PORT: String(d) }), d);
+});
+
+test('herald publish delivers an event through the HTTP API', async () => {
+  const node = await startHerald({ config: '[exchanges.demo]\naccess = "public"\n' });
+  try {
+    const client = await connectMyxi(node);
+    await client.request('Subscribe', { exchange: 'demo', routing_key: 'clock' });
+    const result = run(['publish', '--url', node.url(''), '--api-key', 'test-key', '--exchange', 'demo',
+      '--routing-key', 'clock', '--event', 'hello', '--payload', '{"from":"shell"}']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { published: 1 });
+    const event = await client.next('hello');
+    assert.deepEqual(event.payload, { from: 'shell' });
+
+    const refused = run(['publish', '--url', node.url(''), '--api-key', 'wrong', '--exchange', 'demo',
+      '--routing-key', 'clock', '--event', 'hello']);
+    assert.equal(refused.status, 1);
+    await client.close();
+  } finally {
+    await node.stop();
+  }
+});

@@ -1,0 +1,110 @@
+// HTTP on the WebSocket port: health, readiness, metrics, the publish API and its errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startHerald, connectMyxi, publish, metrics, within } from '../lib/herald.mjs';
+
+let node;
+before(async () => {
+  node = await startHerald({ config: '[exchanges.w]\naccess = "public"\n[limits]\nmax_http_body_bytes = 4096\n' });
+});
+after(async () => assert.equal((await node.stop()).code, 0));
+
+test('healthz and readyz answer 200 with JSON', async () => {
+  const health = await fetch(node.url('/healthz'));
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: 'ok' });
+  const ready = await fetch(node.url('/readyz'));
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { status: 'ready' });
+});
+
+test('publish answers 202 with the count, for one event or an array', async () => {
+  assert.deepEqual(await publish(node, { exchange: 'w', routing_key: 'k', event: 'E', payload: {} }), { status: 202, body: { published: 1 } });
+  const many = await publish(node, [1, 2, 3].map((i) => ({ exchange: 'w', routing_key: i, event: 'E', payload: i })));
+  assert.deepEqual(many, { status: 202, body: { published: 3 } });
+});
+
+test('the payload bytes reach clients unchanged', async () => {
+  const client = await connectMyxi(node);
+  await client.request('Subscribe', { exchange: 'w', routing_key: 'bytes' });
+  const raw = '{"exchange":"w","routing_key":"bytes","event":"E","payload":{ "b" : 1.50,  "s":"\\u00e9" }}';
+  assert.equal((await publish(node, null, { raw })).status, 202);
+  const text = await new Promise((resolve) => client.ws.once('message', (d) => resolve(d.toString())));
+  assert.equal(text, '{"event":"E","payload":{ "b" : 1.50,  "s":"\\u00e9" },"mq":{"e":"w","rk":"bytes"}}');
+  await client.close();
+});
+
+test('a malformed body is 400 with an error and the field that is wrong', async () => {
+  const notJson = await publish(node, null, { raw: '{"exchange":' });
+  assert.equal(notJson.status, 400);
+  assert.equal(notJson.body.error, 'invalid_json');
+  const badField = await publish(node, { exchange: 'w', routing_key: null, event: 'E' });
+  assert.equal(badField.status, 400);
+  assert.deepEqual(badField.body, { error: 'invalid_field', detail: '.routing_key must be a string or a number' });
+  const noEvent = await publish(node, [{ exchange: 'w', routing_key: 'k', event: 'E' }, { exchange: 'w', routing_key: 'k' }]);
+  assert.equal(noEvent.body.detail, '[1].event must be a non-empty string');
+});
+
+test('a missing key is 401 and a wrong key is 403', async () => {
+  const missing = await publish(node, { exchange: 'w', routing_key: 'k', event: 'E' }, { key: null });
+  assert.equal(missing.status, 401);
+  assert.equal(missing.body.error, 'unauthorized');
+  const wrong = await publish(node, { exchange: 'w', routing_key: 'k', event: 'E' }, { key: 'guess' });
+  assert.equal(wrong.status, 403);
+  assert.equal(wrong.body.error, 'forbidden');
+});
+
+test('a body over max_http_body_bytes is 413', async () => {
+  const big = await publish(node, { exchange: 'w', routing_key: 'k', event: 'E', payload: 'x'.repeat(5000) });
+  assert.equal(big.status, 413);
+  assert.equal(big.body.error, 'body_too_large');
+});
+
+test('unknown paths are 404, wrong methods 405, plain GET on an endpoint 426', async () => {
+  const missing = await fetch(node.url('/nothing'));
+  assert.equal(missing.status, 404);
+  assert.equal((await missing.json()).error, 'not_found');
+  const method = await fetch(node.url('/api/publish'));
+  assert.equal(method.status, 405);
+  assert.equal(method.headers.get('allow'), 'POST');
+  const upgrade = await fetch(node.url('/pushwss'));
+  assert.equal(upgrade.status, 426);
+});
+
+test('a broken upgrade request is 400 bad_handshake', async () => {
+  const socket = net.connect(node.port, '127.0.0.1');
+  socket.write('GET /pushwss HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  let text = '';
+  socket.on('data', (d) => { text += d; });
+  await within(5000, new Promise((resolve) => socket.on('close', resolve)), 'the server to answer and close');
+  assert.match(text, /^HTTP\/1.1 400/);
+  assert.match(text, /"error":"bad_handshake"/);
+});
+
+test('metrics count connections, sessions, subscriptions, actions and deliveries', async () => {
+  const client = await connectMyxi(node);
+  await client.request('Subscribe', { exchange: 'w', routing_key: 'm' });
+  await client.request('Subscribe', { exchange: 'nope', routing_key: 'm' });
+  await publish(node, { exchange: 'w', routing_key: 'm', event: 'E', payload: {} });
+  await client.next('E');
+  const m = await metrics(node);
+  assert.ok(m.get('herald_sessions{endpoint="/pushwss"}') >= 1);
+  assert.ok(m.get('herald_subscriptions') >= 1);
+  assert.ok(m.get('herald_actions_total{action="Subscribe",result="ok"}') >= 1);
+  assert.ok(m.get('herald_actions_total{action="Subscribe",result="error"}') >= 1);
+  assert.ok(m.get('herald_deliveries_total') >= 1);
+  assert.ok(m.get('herald_events_published_total') >= 1);
+  assert.ok(m.get('herald_bytes_out_total') > 0);
+  assert.ok(m.has('herald_protocol_errors_total{code="invalid_json"}'));
+  assert.ok(m.has('herald_slow_consumer_closes_total'));
+  assert.ok(m.get('herald_connections') >= 1);
+  await client.close();
+});
+
+test('the demo page is served at /', async () => {
+  const page = await fetch(node.url('/'));
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /text\/html/);
+  assert.match(await page.text(), /pushwss/);
+});
