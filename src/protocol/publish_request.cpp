@@ -101,9 +101,10 @@ parse_publish_request(std::string_view body) {
         return publish_error{"invalid_json", simdjson::error_message(error)};
     }
     std::vector<published_event> events;
-    if (root.is_array()) {
+    simdjson::dom::array list;
+    if (root.get(list) == simdjson::SUCCESS) {
         std::size_t i = 0;
-        for (element each : root.get_array().value_unsafe()) {
+        for (element each : list) {
             auto checked = check_event(each, fmt::format("[{}]", i++));
             if (!checked) {
                 return checked.error();

@@ -93,7 +93,7 @@ std::size_t hub::publish(std::string_view key, const event_frames& frames) const
     if (it == topics_.end()) {
         return 0;  // stale interest: the last local subscriber left while the event travelled
     }
-    // deliver() never changes subscriptions (a session that must close defers it), so the
+    // deliver() never changes subscriptions (a session that must close posts the close), so the
     // vector is stable while we walk it.
     const auto& slots = it->second->subscribers;
     for (const auto& s : slots) {

@@ -3,6 +3,7 @@
 #include "app/node_context.hpp"
 #include "shard/shard.hpp"
 
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -177,11 +178,15 @@ void ws_session::send_text(std::string_view json) {
 }
 
 void ws_session::queue(shared_frame frame) {
-    if (state_ != state::open) {
+    if (state_ != state::open || slow_consumer_) {
         return;
     }
     if (outbox_bytes_ + frame->size() > limit().max_outbox_bytes) {
-        close_slow_consumer();
+        // The hub may be walking this topic's subscribers right now, and closing unsubscribes:
+        // close on the next turn of the loop, dropping what comes until then.
+        slow_consumer_ = true;
+        boost::asio::post(socket_.get_executor(),
+                          [self = shared_from_this()] { self->close_slow_consumer(); });
         return;
     }
     outbox_bytes_ += frame->size();
@@ -271,6 +276,9 @@ void ws_session::close(ws::close_code code, std::string_view reason) {
 }
 
 void ws_session::close_slow_consumer() {
+    if (state_ != state::open) {
+        return;  // the connection ended while the close was queued
+    }
     shard_.metrics().slow_consumer_closes.add();
     // Drop what the client will never read; a frame already half-sent must be finished, or
     // the close frame behind it would be garbage.

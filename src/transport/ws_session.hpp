@@ -94,6 +94,7 @@ private:
     bool ping_sent_ = false;
     bool peer_closed_ = false;
     bool shutdown_pending_ = false;
+    bool slow_consumer_ = false;  // over the outbox limit; the close is on its way
 };
 
 } // namespace herald

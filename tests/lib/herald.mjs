@@ -1,6 +1,7 @@
 // Starts the real herald binary for a test and talks to it: WebSocket clients (npm ws), raw
 // TCP sockets for byte-level frame tests, and HTTP. Everything waits on events, never on sleeps.
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,8 @@ export async function startHerald({ config = '', args = [], env = {}, threads = 
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const result = await within(15000, exited, 'herald to exit');
       rmSync(dir, { recursive: true, force: true });
+      // A crash (a sanitizer report, say) shows up in the failing assertion on the exit code.
+      if (result.code !== 0) process.stderr.write(`herald exited with ${result.code ?? result.signal}:\n${output}\n`);
       return result;
     },
   };
@@ -120,8 +123,17 @@ export async function publish(node, events, { key = 'test-key', raw } = {}) {
   return { status: response.status, body: await response.json() };
 }
 
+// Each scrape is one fresh connection that closes after the answer, so herald_connections
+// counts exactly one connection of the test's own: the scrape.
 export async function metrics(node) {
-  const text = await (await fetch(node.url('/metrics'))).text();
+  const text = await new Promise((resolve, reject) => {
+    http.get(node.url('/metrics'), { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
   const values = new Map();
   for (const line of text.split('\n')) {
     if (!line || line.startsWith('#')) continue;
