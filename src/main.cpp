@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     std::optional<double> shutdown_time;
     app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
     app.add_option("-p,--port", port,
-                   "Port for WebSocket and HTTP (default: HERALD_PORT, MYXI_PORT, PORT, 5005)");
+                   "Port for WebSocket and HTTP (default: HERALD_PORT, MYXI_PORT, MIXI_PORT, PORT, 5005)");
     app.add_option("--bind", bind, "Address to listen on (default: MYXI_BIND_ADDRESS, 0.0.0.0)");
     app.add_option("--threads", threads, "Shards, one thread each (default: one per core)")
         ->check(CLI::Range(1u, 64u));

@@ -227,7 +227,8 @@ void apply_toml_file(config& c, const std::string& path) {
 }
 
 void apply_environment(config& c) {
-    for (const char* name : {"HERALD_PORT", "MYXI_PORT", "PORT"}) {
+    // MIXI_PORT is the spelling of Myxi's README; its code reads MYXI_PORT. Both work.
+    for (const char* name : {"HERALD_PORT", "MYXI_PORT", "MIXI_PORT", "PORT"}) {
         if (const char* value = std::getenv(name); value && *value) {
             char* end = nullptr;
             const long port = std::strtol(value, &end, 10);

@@ -57,7 +57,7 @@ struct config_error : std::runtime_error {
 
 // Reads a TOML file over `into`. Unknown keys and wrong types are config_errors naming the key.
 void apply_toml_file(config& into, const std::string& path);
-// Applies HERALD_PORT / MYXI_PORT / PORT, MYXI_BIND_ADDRESS and HERALD_API_KEY.
+// Applies HERALD_PORT / MYXI_PORT / MIXI_PORT / PORT, MYXI_BIND_ADDRESS and HERALD_API_KEY.
 void apply_environment(config& into);
 // Checks what each setting alone cannot: e.g. threads against the shard limit.
 void validate(config& c);

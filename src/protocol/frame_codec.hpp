@@ -27,9 +27,7 @@ enum class close_code : std::uint16_t {
     going_away = 1001,       // the server is shutting down
     protocol_error = 1002,   // a frame broke RFC 6455
     invalid_payload = 1007,  // a text message or close reason that is not UTF-8
-    policy_violation = 1008, // repeated bad actions
     message_too_big = 1009,  // a message over limits.max_message_bytes
-    internal_error = 1011,   // a bug of ours; never expected
     slow_consumer = 4001,    // outbox over limits.max_outbox_bytes
     idle_timeout = 4002,     // nothing received for limits.idle_timeout
 };

@@ -57,7 +57,7 @@ async function freePort() {
 // Starts herald without --port and returns the port it says it listens on.
 async function listeningPort(args, env) {
   const child = spawn(binary, ['--bind', '127.0.0.1', '--threads', '1', ...args],
-    { env: { ...process.env, HERALD_PORT: '', MYXI_PORT: '', PORT: '', ...env } });
+    { env: { ...process.env, HERALD_PORT: '', MYXI_PORT: '', MIXI_PORT: '', PORT: '', ...env } });
   let output = '';
   const port = await within(15000, new Promise((resolve, reject) => {
     child.stderr.on('data', (d) => {
@@ -72,11 +72,12 @@ async function listeningPort(args, env) {
   return port;
 }
 
-test('the port comes from --port, else HERALD_PORT, else MYXI_PORT, else PORT', async () => {
-  const [a, b, c, d] = [await freePort(), await freePort(), await freePort(), await freePort()];
+test('the port comes from --port, else HERALD_PORT, else MYXI_PORT, else MIXI_PORT, else PORT', async () => {
+  const [a, b, c, d, e] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   assert.equal(await listeningPort(['--port', String(a)], { HERALD_PORT: String(b), MYXI_PORT: String(c), PORT: String(d) }), a);
   assert.equal(await listeningPort([], { HERALD_PORT: String(b), MYXI_PORT: String(c), PORT: String(d) }), b);
   assert.equal(await listeningPort([], { MYXI_PORT: String(c), PORT: String(d) }), c);
+  assert.equal(await listeningPort([], { MIXI_PORT: String(e), PORT: String(d) }), e);
   assert.equal(await listeningPort([], { PORT: String(d) }), d);
 });
 

@@ -26,7 +26,7 @@ export async function startHerald({ config = '', args = [], env = {}, threads = 
   writeFileSync(configFile, config);
   const child = spawn(binary, ['--config', configFile, '--port', '0', '--bind', '127.0.0.1',
     '--threads', String(threads), '--api-key', 'test-key', ...args], {
-    env: { ...process.env, HERALD_PORT: '', MYXI_PORT: '', PORT: '', ...env },
+    env: { ...process.env, HERALD_PORT: '', MYXI_PORT: '', MIXI_PORT: '', PORT: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
