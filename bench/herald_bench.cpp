@@ -7,6 +7,7 @@
 // measures, on a core of its own, or it would measure itself.
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <bit>
 #include <cctype>
@@ -20,20 +21,18 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -59,7 +58,9 @@ constexpr std::size_t max_frame_bytes = 16 << 20;
     std::exit(1);
 }
 
-std::string errno_text(int error) { return std::strerror(error); }
+std::string errno_text(int error) {
+    return std::strerror(error);
+}
 
 // CLOCK_MONOTONIC, as the payload's "t" promises: sender and receiver share the clock.
 std::int64_t now_ns() {
@@ -105,8 +106,7 @@ constexpr std::string_view usage = R"(usage: herald-bench --port N [options]
   --json                    print the results as one JSON object
 )";
 
-template <typename Number>
-Number parse_number(std::string_view flag, std::string_view text) {
+template <typename Number> Number parse_number(std::string_view flag, std::string_view text) {
     Number value{};
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error != std::errc{} || end != text.data() + text.size()) {
@@ -196,7 +196,8 @@ void raise_descriptor_limit(std::size_t needed) {
     }
     if (limit.rlim_cur < needed) {
         die("RLIMIT_NOFILE's hard limit is " + std::to_string(limit.rlim_cur) + ", " +
-            std::to_string(needed) + " descriptors are needed: raise it or use fewer --connections");
+            std::to_string(needed) +
+            " descriptors are needed: raise it or use fewer --connections");
     }
 }
 
@@ -269,7 +270,8 @@ private:
 // xorshift64*: mask keys and Sec-WebSocket-Keys need to vary, not to be secret.
 class fast_random {
 public:
-    explicit fast_random(std::uint64_t seed) : state_(seed | 1) {}
+    explicit fast_random(std::uint64_t seed)
+        : state_(seed | 1) {}
 
     std::uint64_t next() {
         state_ ^= state_ >> 12;
@@ -311,7 +313,7 @@ std::string websocket_key(fast_random& random) {
 // {"t":<ns>,"pad":"xx…"}, padded to `size` bytes.
 std::string event_payload(std::int64_t sent_ns, std::size_t size) {
     std::string out = R"({"t":)" + std::to_string(sent_ns) + R"(,"pad":")";
-    constexpr std::size_t closing = 2;  // "}
+    constexpr std::size_t closing = 2; // "}
     if (out.size() + closing < size) {
         out.append(size - out.size() - closing, 'x');
     }
@@ -356,7 +358,7 @@ struct server_frame {
 };
 
 struct frame_read {
-    std::size_t used = 0;  // 0: the frame is not complete yet
+    std::size_t used = 0; // 0: the frame is not complete yet
     server_frame frame;
     const char* error = nullptr;
 };
@@ -421,7 +423,8 @@ std::optional<std::int64_t> sent_time_of(std::string_view message) {
 
 class event_loop {
 public:
-    event_loop() : fd_(epoll_create1(EPOLL_CLOEXEC)) {
+    event_loop()
+        : fd_(epoll_create1(EPOLL_CLOEXEC)) {
         if (fd_ < 0) {
             die("epoll_create1: " + errno_text(errno));
         }
@@ -430,8 +433,12 @@ public:
     event_loop(const event_loop&) = delete;
     event_loop& operator=(const event_loop&) = delete;
 
-    void watch(int fd, void* owner, std::uint32_t events) { control(EPOLL_CTL_ADD, fd, owner, events); }
-    void rewatch(int fd, void* owner, std::uint32_t events) { control(EPOLL_CTL_MOD, fd, owner, events); }
+    void watch(int fd, void* owner, std::uint32_t events) {
+        control(EPOLL_CTL_ADD, fd, owner, events);
+    }
+    void rewatch(int fd, void* owner, std::uint32_t events) {
+        control(EPOLL_CTL_MOD, fd, owner, events);
+    }
 
     std::span<const epoll_event> wait(int timeout_ms) {
         const int n = epoll_wait(fd_, ready_.data(), static_cast<int>(ready_.size()), timeout_ms);
@@ -496,10 +503,13 @@ public:
     void delivered(std::int64_t sent_ns, std::int64_t received_ns) {
         if (measuring_) {
             ++deliveries_;
-            latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, received_ns - sent_ns)) / 1000);
+            latency_.record(
+                static_cast<std::uint64_t>(std::max<std::int64_t>(0, received_ns - sent_ns)) /
+                1000);
         }
-        const auto event = std::find_if(in_flight_.begin(), in_flight_.end(),
-                                        [&](const in_flight_event& e) { return e.sent_ns == sent_ns; });
+        const auto event =
+            std::find_if(in_flight_.begin(), in_flight_.end(),
+                         [&](const in_flight_event& e) { return e.sent_ns == sent_ns; });
         if (event != in_flight_.end() && --event->awaited == 0) {
             in_flight_.erase(event);
             publish_while_window_allows();
@@ -517,9 +527,13 @@ public:
             if (now - e.sent_ns < lost_after_ns) {
                 return false;
             }
+            if (lost_deliveries_ == 0) {
+                std::fprintf(stderr,
+                             "herald-bench: warning: %zu deliveries of an event are %llds late: "
+                             "counted lost\n",
+                             e.awaited, static_cast<long long>(lost_after_ns / 1'000'000'000));
+            }
             lost_deliveries_ += e.awaited;
-            std::fprintf(stderr, "herald-bench: warning: %zu deliveries of an event are %llds late: counted lost\n",
-                         e.awaited, static_cast<long long>(lost_after_ns / 1'000'000'000));
             return true;
         });
     }
@@ -560,8 +574,8 @@ public:
 
 private:
     struct in_flight_event {
-        std::int64_t sent_ns;  // also the event's identity: publish_one keeps it unique
-        std::size_t awaited;   // subscribers that have not received it yet
+        std::int64_t sent_ns; // also the event's identity: publish_one keeps it unique
+        std::size_t awaited;  // subscribers that have not received it yet
     };
 
     bool rate_allows() const { return settings.rate <= 0 || now_ns() >= next_publish_ns_; }
@@ -572,8 +586,8 @@ private:
         last_sent_ns_ = sent;
         if (settings.rate > 0) {
             // A cap, not a schedule: after a stall the publisher does not burst to catch up.
-            next_publish_ns_ = std::max(next_publish_ns_, now) +
-                               static_cast<std::int64_t>(1e9 / settings.rate);
+            next_publish_ns_ =
+                std::max(next_publish_ns_, now) + static_cast<std::int64_t>(1e9 / settings.rate);
         }
         in_flight_.push_back({sent, live_subscribers_});
         if (measuring_) {
@@ -660,8 +674,10 @@ public:
     bool closed() const { return fd_ < 0; }
 
 protected:
-    connection(run_state& run, int fd) : run_(run), fd_(fd) {
-        run_.loop.watch(fd_, this, EPOLLIN | EPOLLOUT);  // EPOLLOUT: the connect completed
+    connection(run_state& run, int fd)
+        : run_(run)
+        , fd_(fd) {
+        run_.loop.watch(fd_, this, EPOLLIN | EPOLLOUT); // EPOLLOUT: the connect completed
     }
 
     void send_bytes(std::string_view bytes) {
@@ -710,7 +726,7 @@ private:
             if (n > 0) {
                 take_input({buffer.data(), static_cast<std::size_t>(n)}, now_ns());
                 if (closed() || static_cast<std::size_t>(n) < buffer.size()) {
-                    return;  // drained: level-triggered epoll reports any later bytes
+                    return; // drained: level-triggered epoll reports any later bytes
                 }
             } else if (n == 0) {
                 fail("the server closed the connection");
@@ -761,7 +777,7 @@ private:
 
     void close_socket() {
         if (fd_ >= 0) {
-            ::close(fd_);  // also leaves the epoll set
+            ::close(fd_); // also leaves the epoll set
             fd_ = -1;
         }
     }
@@ -769,19 +785,21 @@ private:
     int fd_;
     bool connected_ = false;
     bool watching_write_ = true;
-    std::string inbox_;   // the start of a message still arriving
-    std::string outbox_;  // bytes the socket has not taken yet
+    std::string inbox_;  // the start of a message still arriving
+    std::string outbox_; // bytes the socket has not taken yet
 };
 
 // A WebSocket client connection: the HTTP upgrade, then frames.
 class ws_connection : public connection {
 protected:
     ws_connection(run_state& run, int fd, std::string path)
-        : connection(run, fd), path_(std::move(path)) {}
+        : connection(run, fd)
+        , path_(std::move(path)) {}
 
     void send_text(std::string_view message) {
         std::string frame;
-        append_masked_frame(frame, opcode::text, message, static_cast<std::uint32_t>(run_.random.next()));
+        append_masked_frame(frame, opcode::text, message,
+                            static_cast<std::uint32_t>(run_.random.next()));
         send_bytes(frame);
     }
 
@@ -833,7 +851,7 @@ private:
         }
         upgraded_ = true;
         on_open();
-        return end + 4;  // frames may follow in the same read
+        return end + 4; // frames may follow in the same read
     }
 
     void handle(const server_frame& frame, std::int64_t received_ns) {
@@ -844,7 +862,8 @@ private:
             break;
         case opcode::ping: {
             std::string pong;
-            append_masked_frame(pong, opcode::pong, frame.payload, static_cast<std::uint32_t>(run_.random.next()));
+            append_masked_frame(pong, opcode::pong, frame.payload,
+                                static_cast<std::uint32_t>(run_.random.next()));
             send_bytes(pong);
             break;
         }
@@ -932,7 +951,8 @@ private:
 // Publishes to the ws peer: one WebSocket connection on /publish, any number of frames in flight.
 class ws_publisher final : public ws_connection, public publisher {
 public:
-    ws_publisher(run_state& run, int fd) : ws_connection(run, fd, "/publish") {}
+    ws_publisher(run_state& run, int fd)
+        : ws_connection(run, fd, "/publish") {}
 
     bool can_publish() const override { return open_ && !closed(); }
     void publish(std::string_view payload) override { send_text(payload); }
@@ -978,7 +998,8 @@ std::optional<std::string_view> header_value(std::string_view head, std::string_
 class http_publisher final : public connection, public publisher {
 public:
     http_publisher(run_state& run, int fd)
-        : connection(run, fd), request_head_(publish_request_head(run.settings)) {}
+        : connection(run, fd)
+        , request_head_(publish_request_head(run.settings)) {}
 
     bool can_publish() const override { return connected() && !awaiting_response_ && !closed(); }
 
@@ -1044,7 +1065,9 @@ struct results {
 
 class bench {
 public:
-    explicit bench(const options& o) : settings_(o), run_(o, loop_) {}
+    explicit bench(const options& o)
+        : settings_(o)
+        , run_(o, loop_) {}
 
     results run() {
         results r;
@@ -1090,10 +1113,11 @@ private:
 
     std::optional<in_addr> source_address(std::size_t number) const {
         if (settings_.source_addresses <= 1) {
-            return std::nullopt;  // the kernel's choice: works for any --host
+            return std::nullopt; // the kernel's choice: works for any --host
         }
         in_addr a{};
-        a.s_addr = htonl((127u << 24) | static_cast<std::uint32_t>(1 + number % settings_.source_addresses));
+        a.s_addr = htonl((127u << 24) |
+                         static_cast<std::uint32_t>(1 + number % settings_.source_addresses));
         return a;
     }
 
@@ -1200,7 +1224,8 @@ std::string json_report(const options& o, const run_state& s, const results& r) 
     field("warmup_s", format_number(o.warmup_s, 1));
     field("duration_s", format_number(seconds, 3));
     field("connect_s", format_number(r.connect_seconds, 3));
-    field("connections_per_s", format_number(static_cast<double>(o.connections) / r.connect_seconds, 0));
+    field("connections_per_s",
+          format_number(static_cast<double>(o.connections) / r.connect_seconds, 0));
     field("events_published", std::to_string(s.events_published()));
     field("events_per_s", format_number(static_cast<double>(s.events_published()) / seconds, 1));
     field("deliveries", std::to_string(s.deliveries()));
@@ -1244,12 +1269,13 @@ void print_human_report(const options& o, const run_state& s, const results& r) 
                 static_cast<unsigned long long>(latency.quantile(0.999)),
                 static_cast<unsigned long long>(latency.max()));
     if (r.rss) {
-        std::printf("server RSS KiB    before %llu  idle %llu  end %llu  (%.0f B per idle connection)\n",
-                    static_cast<unsigned long long>(r.rss->before_kib),
-                    static_cast<unsigned long long>(r.rss->idle_kib),
-                    static_cast<unsigned long long>(r.rss->end_kib),
-                    (static_cast<double>(r.rss->idle_kib) - static_cast<double>(r.rss->before_kib)) *
-                        1024.0 / static_cast<double>(o.connections));
+        std::printf(
+            "server RSS KiB    before %llu  idle %llu  end %llu  (%.0f B per idle connection)\n",
+            static_cast<unsigned long long>(r.rss->before_kib),
+            static_cast<unsigned long long>(r.rss->idle_kib),
+            static_cast<unsigned long long>(r.rss->end_kib),
+            (static_cast<double>(r.rss->idle_kib) - static_cast<double>(r.rss->before_kib)) *
+                1024.0 / static_cast<double>(o.connections));
     }
     std::printf("errors            %llu\n", static_cast<unsigned long long>(s.errors()));
 }
