@@ -268,6 +268,9 @@ void validate(config& c) {
 }
 
 std::optional<exchange_access> access_of(const config& c, std::string_view exchange) {
+    if (exchange.empty()) {
+        return std::nullopt;  // nothing can be published to it
+    }
     if (c.exchanges.empty()) {
         return exchange_access::open;
     }

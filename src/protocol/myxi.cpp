@@ -77,7 +77,15 @@ boost::system::result<action, parse_failure> parse_action(std::string_view text)
     }
 
     simdjson::dom::object payload;
-    if (root["payload"].get(field) == simdjson::SUCCESS && !field.is_null()) {
+    const bool has_payload = root["payload"].get(field) == simdjson::SUCCESS && !field.is_null();
+    if (a.kind == action_kind::other) {
+        // Myxi answers an unknown action InvalidAction whatever its payload holds.
+        if (has_payload && field.is_object()) {
+            a.payload = simdjson::minify(field);
+        }
+        return a;
+    }
+    if (has_payload) {
         if (field.get(payload) != simdjson::SUCCESS) {
             return invalid_payload(a, "payload must be an object");
         }
@@ -110,6 +118,10 @@ boost::system::result<action, parse_failure> parse_action(std::string_view text)
                 return invalid_payload(a, "payload.routing_keys must hold strings or numbers");
             }
             a.routing_keys.push_back(std::move(*key));
+        }
+        if (a.routing_keys.empty()) {
+            // Unsubscribe would read "no keys" as "every key": never let an empty list mean that.
+            return invalid_payload(a, "payload.routing_keys must not be empty");
         }
     }
     for (const char* token_field : {"token", "session_token"}) {
@@ -154,8 +166,8 @@ std::string error(std::string_view tag, std::string_view error_code, std::string
 
 std::string application_event(std::string_view body, std::string_view exchange,
                               std::string_view routing_key) {
-    // Insert before the body's closing brace, so extra keys of the body reach clients as
-    // published (Myxi forwards the whole body and adds "mq").
+    // Insert before the body's closing brace, so any extra keys of the body reach clients as
+    // published (Myxi forwards a broker message's whole body and adds "mq").
     const auto close = body.find_last_of('}');
     std::string out;
     out.reserve(body.size() + exchange.size() + routing_key.size() + 24);

@@ -6,6 +6,7 @@
 #include "protocol/publish_request.hpp"
 #include "shard/shard.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -50,7 +51,7 @@ http_response publish(shard& s, const http_request& request) {
     }
     if (authorization.size() <= scheme.size() ||
         !same_secret(authorization.substr(scheme.size()), settings.api_key) ||
-        authorization.substr(0, scheme.size()) != scheme) {
+        !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme)) {  // RFC 7235
         return json_error(403, "forbidden", "the API key is wrong");
     }
     auto parsed = parse_publish_request(request.body());

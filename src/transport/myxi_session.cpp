@@ -49,6 +49,21 @@ void myxi_session::on_shutdown_notice() {
 
 void myxi_session::on_end() { shard_.unsubscribe_all(*this); }
 
+// A token's exp holds for the whole session, not only at Authenticate: once it passes (with
+// the same leeway the verifier allows), the session is anonymous again, as after Deauthenticate.
+void myxi_session::on_open_tick() {
+    if (!identity_ || !identity_->expires_at) {
+        return;
+    }
+    const auto leeway = shard_.node().settings.jwt.leeway;
+    if (std::chrono::system_clock::now() < *identity_->expires_at + leeway) {
+        return;
+    }
+    identity_.reset();
+    revoke_unauthorized();
+    send_text(myxi::event("Deauthenticated", {}, R"({"reason":"token_expired"})"));
+}
+
 void myxi_session::on_text(std::string_view text) {
     auto& metrics = shard_.metrics();
     auto parsed = myxi::parse_action(text);
@@ -109,12 +124,15 @@ bool myxi_session::subscribe(const myxi::action& a) {
             case access_decision::allow: break;
             }
         }
+        const std::string topic = topic_key(exchange, key.text);
+        if (error.empty() && shard_.subscriptions().is_subscribed(*this, topic)) {
+            error = "AlreadySubscribed";
+        }
         if (error.empty() && subscription_count() >= shard_.node().settings.limit.max_subscriptions_per_session) {
             error = "TooManySubscriptions";
         }
-        if (error.empty() && shard_.subscribe(*this, topic_key(exchange, key.text)) ==
-                                 hub::subscribe_outcome::already_subscribed) {
-            error = "AlreadySubscribed";
+        if (error.empty()) {
+            shard_.subscribe(*this, topic);
         }
         if (!error.empty()) {
             all_ok = false;

@@ -20,6 +20,7 @@ private:
     void on_text(std::string_view text) override;
     void on_end() override;
     void on_shutdown_notice() override;
+    void on_open_tick() override;
 
     bool subscribe(const myxi::action& a);
     bool unsubscribe(const myxi::action& a);

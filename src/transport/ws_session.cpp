@@ -328,9 +328,12 @@ void ws_session::on_tick(steady_time now) {
                 .protocol_errors[static_cast<std::size_t>(protocol_error::idle_timeout)]
                 .add();
             close(ws::close_code::idle_timeout);
-        } else if (!ping_sent_ && now - last_heard_ >= limit().ping_interval) {
-            ping_sent_ = true;
-            queue(ping_frame());
+        } else {
+            if (!ping_sent_ && now - last_heard_ >= limit().ping_interval) {
+                ping_sent_ = true;
+                queue(ping_frame());
+            }
+            on_open_tick();
         }
         break;
     case state::closing:

@@ -49,6 +49,8 @@ protected:
     virtual void on_end() {}
     // The node is going down: tell the client, in the dialect's words, before the close.
     virtual void on_shutdown_notice() {}
+    // Each shard tick (250 ms) while the session is open: for the dialect's own deadlines.
+    virtual void on_open_tick() {}
 
     shard& shard_;
 

@@ -80,6 +80,10 @@ std::string render_prometheus(const node_metrics_view& view) {
     simple("herald_bytes_out_total", "counter", "Bytes written to client sockets.",
            sum(view, [](const shard_metrics& s) { return s.bytes_out.value(); }));
 
+    simple("herald_events_dropped_total", "counter",
+           "Events that reached a shard after its last subscriber of the topic had left.",
+           sum(view, [](const shard_metrics& s) { return s.events_dropped.value(); }));
+
     header(out, "herald_protocol_errors_total", "counter", "Bad client input by kind.");
     for (std::size_t p = 0; p < protocol_error_count; ++p) {
         fmt::format_to(std::back_inserter(out), "herald_protocol_errors_total{{code=\"{}\"}} {}\n",

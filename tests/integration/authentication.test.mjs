@@ -92,6 +92,28 @@ test('Deauthenticate drops the subscriptions the session may no longer hold', as
   await client.close();
 });
 
+test('when the token expires the session turns anonymous and loses what it no longer may hold', async () => {
+  const strict = await startHerald({ config: config.replace('[auth]\n', '[auth]\njwt_leeway_seconds = 0\n') });
+  try {
+    const client = await connectMyxi(strict);
+    const shortLived = signJwt({ sub: 'user-7', exp: now() + 2 }, { secret });
+    assert.equal((await client.request('Authenticate', { token: shortLived })).event, 'Authenticated');
+    await client.request('Subscribe', { exchange: 'news', routing_key: 'n' });
+    assert.equal((await client.request('Subscribe', { exchange: 'members', routing_key: 'm' })).event, 'Subscribed');
+
+    const expired = await client.next('Deauthenticated', 'the session to expire', 6000);
+    assert.deepEqual(expired.payload, { reason: 'token_expired' });
+    assert.equal(expired.tag, undefined, 'no action asked for it');
+    const revoked = client.received.filter((m) => m.event === 'Unsubscribed');
+    assert.deepEqual(revoked.map((m) => [m.payload.exchange, m.payload.auto]), [['members', true]]);
+    const again = await client.request('Subscribe', { exchange: 'members', routing_key: 'm' });
+    assert.equal(again.payload.error, 'AuthRequired');
+    await client.close();
+  } finally {
+    assert.equal((await strict.stop()).code, 0);
+  }
+});
+
 test('RS256 and ES256 tokens verify against the configured public key', async () => {
   for (const [alg, type, options] of [['RS256', 'rsa', { modulusLength: 2048 }], ['ES256', 'ec', { namedCurve: 'P-256' }]]) {
     const { publicKey, privateKey } = generateKeyPairSync(type, options);

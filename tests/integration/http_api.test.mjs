@@ -29,8 +29,10 @@ test('the payload bytes reach clients unchanged', async () => {
   const client = await connectMyxi(node);
   await client.request('Subscribe', { exchange: 'w', routing_key: 'bytes' });
   const raw = '{"exchange":"w","routing_key":"bytes","event":"E","payload":{ "b" : 1.50,  "s":"\\u00e9" }}';
+  // Listen before publishing: the event may arrive before publish() returns.
+  const arrived = new Promise((resolve) => client.ws.once('message', (d) => resolve(d.toString())));
   assert.equal((await publish(node, null, { raw })).status, 202);
-  const text = await new Promise((resolve) => client.ws.once('message', (d) => resolve(d.toString())));
+  const text = await within(10000, arrived, 'the event');
   assert.equal(text, '{"event":"E","payload":{ "b" : 1.50,  "s":"\\u00e9" },"mq":{"e":"w","rk":"bytes"}}');
   await client.close();
 });
@@ -53,6 +55,15 @@ test('a missing key is 401 and a wrong key is 403', async () => {
   const wrong = await publish(node, { exchange: 'w', routing_key: 'k', event: 'E' }, { key: 'guess' });
   assert.equal(wrong.status, 403);
   assert.equal(wrong.body.error, 'forbidden');
+});
+
+test('the Bearer scheme is case-insensitive, as RFC 7235 says', async () => {
+  const response = await fetch(node.url('/api/publish'), {
+    method: 'POST',
+    headers: { authorization: 'bearer test-key' },
+    body: JSON.stringify({ exchange: 'w', routing_key: 'k', event: 'E' }),
+  });
+  assert.equal(response.status, 202);
 });
 
 test('a body over max_http_body_bytes is 413', async () => {

@@ -14,6 +14,8 @@ test('subscriptions beyond max_subscriptions_per_session get TooManySubscription
     for (let i = 0; i < 3; i++) replies.push(await client.next((m) => m.tag === tag));
     assert.deepEqual(replies.map((r) => r.event), ['Subscribed', 'Subscribed', 'Error']);
     assert.equal(replies[2].payload.error, 'TooManySubscriptions');
+    const again = await client.request('Subscribe', { exchange: 'w', routing_key: '1' });
+    assert.equal(again.payload.error, 'AlreadySubscribed', 'at the limit, a held key is still AlreadySubscribed');
     await client.close();
   } finally {
     assert.equal((await node.stop()).code, 0);

@@ -83,6 +83,8 @@ test('subscription errors carry the tag: unknown exchange, already subscribed', 
   assert.equal(unknown.event, 'Error');
   assert.equal(unknown.payload.error, 'InvalidExchangeName');
   assert.equal(unknown.payload.exchange, 'nope');
+  const empty = await client.request('Subscribe', { exchange: '', routing_key: 'x' });
+  assert.equal(empty.payload.error, 'InvalidExchangeName');
 
   await client.request('Subscribe', { exchange: 'widgets', routing_key: 'twice' });
   const again = await client.request('Subscribe', { exchange: 'widgets', routing_key: 'twice' });
@@ -111,6 +113,13 @@ test('unsubscribe one key, a whole exchange, or everything', async () => {
   const list = await client.request('ListSubscriptions', {});
   assert.deepEqual(list.payload.subscriptions, {});
 
+  await client.request('Subscribe', { exchange: 'widgets', routing_key: 'kept' });
+  const none = await client.request('Unsubscribe', { exchange: 'widgets', routing_keys: [] });
+  assert.equal(none.payload.error, 'InvalidPayload', 'an empty list never means every key');
+  const kept = await client.request('ListSubscriptions', {});
+  assert.deepEqual(kept.payload.subscriptions, { widgets: ['kept'] });
+  await client.request('Unsubscribe', {});
+
   await publish(node, { exchange: 'widgets', routing_key: '2', event: 'gone', payload: {} });
   const ping = await client.request('Ping', {});  // everything before the Pong has arrived
   assert.equal(ping.event, 'Pong');
@@ -135,6 +144,8 @@ test('an unknown action gets InvalidAction with its tag', async () => {
   const reply = await client.request('SayHello', {});
   assert.equal(reply.event, 'Error');
   assert.equal(reply.payload.error, 'InvalidAction');
+  const oddPayload = await client.request('SayHello', { exchange: 5 });
+  assert.equal(oddPayload.payload.error, 'InvalidAction', 'the payload of an unknown action is not checked');
   assert.equal((await client.request('Ping', {})).event, 'Pong');
   await client.close();
 });

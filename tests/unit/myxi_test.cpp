@@ -65,6 +65,24 @@ TEST(myxi_parse, unknown_action_names_parse_as_other) {
     EXPECT_EQ(a->name, "SayHello");
 }
 
+TEST(myxi_parse, an_unknown_action_is_other_whatever_its_payload) {
+    auto a = myxi::parse_action(R"({"action":"SayHello","tag":1,"payload":{"exchange":5}})");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->kind, myxi::action_kind::other);
+    auto b = myxi::parse_action(R"({"action":"SayHello","payload":"not an object"})");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->kind, myxi::action_kind::other);
+}
+
+TEST(myxi_parse, an_empty_routing_keys_list_is_invalid_payload) {
+    auto a = myxi::parse_action(
+        R"({"action":"Unsubscribe","tag":2,"payload":{"exchange":"w","routing_keys":[]}})");
+    ASSERT_FALSE(a);
+    EXPECT_EQ(a.error().error, "InvalidPayload");
+    EXPECT_EQ(a.error().tag, "2");
+    EXPECT_NE(a.error().detail.find("routing_keys"), std::string::npos);
+}
+
 TEST(myxi_parse, authenticate_reads_token_or_session_token) {
     auto a = myxi::parse_action(R"({"action":"Authenticate","payload":{"session_token":"t"}})");
     ASSERT_TRUE(a);
