@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
@@ -27,10 +28,20 @@ sigset_t block_stop_signals() {
 int serve(herald::config settings) {
     const auto signals = block_stop_signals();
     const auto threads = settings.threads;
-    if (settings.exchanges.empty()) {
+    // The server checks what is left (the JWT key, the port) before any warning is printed,
+    // so a bad setting fails with exactly one line.
+    const bool all_public = settings.exchanges.empty();
+    const bool needs_tokens = std::any_of(settings.exchanges.begin(), settings.exchanges.end(),
+                                          [](const auto& e) { return e.second != herald::exchange_access::open; });
+    const bool has_key = !settings.jwt.hs256_secret.empty() || !settings.jwt.public_key_pem.empty();
+    herald::server node(std::move(settings));
+    if (all_public) {
         herald::log::warn("no exchanges are declared: every exchange is public");
     }
-    herald::server node(std::move(settings));
+    if (needs_tokens && !has_key) {
+        herald::log::warn("exchanges need authentication but no JWT key is set ([auth]): "
+                          "no session can authenticate");
+    }
     node.start();
     const auto where = node.local_endpoint();
     herald::log::info("herald listening on http://{}:{} (node {:04x}, {} threads)",
@@ -61,8 +72,8 @@ int main(int argc, char** argv) {
     app.add_option("-p,--port", port,
                    "Port for WebSocket and HTTP (default: HERALD_PORT, MYXI_PORT, MIXI_PORT, PORT, 5005)");
     app.add_option("--bind", bind, "Address to listen on (default: MYXI_BIND_ADDRESS, 0.0.0.0)");
-    app.add_option("--threads", threads, "Shards, one thread each (default: one per core)")
-        ->check(CLI::Range(1u, 64u));
+    app.add_option("--threads", threads, "Shards, one thread each (default 0: one per core)")
+        ->check(CLI::Range(0u, 64u));
     app.add_option("--node-id", node_id, "Node id, unique in the cluster (default: random)");
     app.add_option("--api-key", api_key, "Bearer key for POST /api/publish (or HERALD_API_KEY)");
     app.add_option("--shutdown-time", shutdown_time,

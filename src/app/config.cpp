@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -109,6 +110,22 @@ void apply_limits(limits& l, const toml::table& t) {
     }
 }
 
+// An endpoint path is matched exactly against the request path (query removed), so it must be
+// a plain path, and not one the HTTP API answers.
+void check_endpoint_path(std::string_view path, const std::string& key) {
+    if (path.empty() || path[0] != '/') {
+        fail(key, "must start with /");
+    }
+    if (path.find_first_of("?# ") != std::string_view::npos) {
+        fail(key, "must be a plain path, without ?, # or spaces");
+    }
+    for (std::string_view taken : {"/", "/healthz", "/readyz", "/metrics", "/api/publish"}) {
+        if (path == taken) {
+            fail(key, fmt::format("{} is an HTTP API path", path));
+        }
+    }
+}
+
 void apply_endpoints(config& c, const toml::node& node) {
     if (!node.is_array_of_tables()) {
         fail("endpoints", "must be an array of tables: [[endpoints]]");
@@ -122,9 +139,7 @@ void apply_endpoints(config& c, const toml::node& node) {
             const std::string key = fmt::format("endpoints[{}].{}", index, k.str());
             if (k == "path") {
                 e.path = text(v, key);
-                if (e.path.empty() || e.path[0] != '/') {
-                    fail(key, "must start with /");
-                }
+                check_endpoint_path(e.path, key);
             } else if (k == "dialect") {
                 if (text(v, key) != "myxi") {
                     fail(key, "must be \"myxi\" (the only dialect so far)");
@@ -164,10 +179,12 @@ void apply_auth(config& c, const toml::table& t) {
         const std::string key = fmt::format("auth.{}", k.str());
         if (k == "jwt_secret") {
             c.jwt.hs256_secret = text(v, key);
-        } else if (k == "jwt_public_key") {
-            c.jwt.public_key_pem = text(v, key);
-        } else if (k == "jwt_public_key_file") {
-            c.jwt.public_key_pem = read_file(text(v, key), key);
+        } else if (k == "jwt_public_key" || k == "jwt_public_key_file") {
+            if (!c.jwt.public_key_pem.empty()) {
+                fail(key, "set jwt_public_key or jwt_public_key_file, not both");
+            }
+            c.jwt.public_key_pem =
+                k == "jwt_public_key" ? text(v, key) : read_file(text(v, key), key);
         } else if (k == "jwt_leeway_seconds") {
             c.jwt.leeway = std::chrono::seconds(integer(v, key, 0, 3600));
         } else {
@@ -260,6 +277,12 @@ void validate(config& c) {
                 throw config_error(fmt::format("config: endpoints[{}].path: {} is already an endpoint", i, c.endpoints[i].path));
             }
         }
+    }
+    boost::system::error_code bad_address;
+    boost::asio::ip::make_address(c.bind, bad_address);
+    if (bad_address) {
+        throw config_error(fmt::format(
+            "config: bind: \"{}\" is not an IP address (bind, --bind or MYXI_BIND_ADDRESS)", c.bind));
     }
     if (c.limit.ping_interval >= c.limit.idle_timeout) {
         throw config_error(

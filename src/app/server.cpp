@@ -18,7 +18,7 @@ namespace {
 jwt_verifier make_verifier(const jwt_settings& settings) {
     auto made = jwt_verifier::make(settings);
     if (!made) {
-        throw config_error("config: auth.jwt_public_key: " + made.error());
+        throw config_error("config: auth.jwt_public_key(_file): " + made.error());
     }
     return std::move(*made);
 }

@@ -7,6 +7,7 @@
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
+#include <fmt/format.h>
 
 #include <cerrno>
 #include <sys/socket.h>
@@ -106,10 +107,14 @@ bool http_connection::try_upgrade(std::string_view path) {
     while (index < endpoints.size() && endpoints[index].path != path) {
         ++index;
     }
-    if (index == endpoints.size()) {
-        return false;  // answered as plain HTTP: 404
-    }
     const auto& request = parser_->get();
+    if (index == endpoints.size()) {
+        // Not the demo page or any other HTTP answer: a WebSocket client at the wrong path
+        // should see why it failed.
+        respond(json_error(404, "not_an_endpoint",
+                           fmt::format("no WebSocket endpoint at {}", path)), false);
+        return true;
+    }
     const auto problem = check_upgrade({request.method_string(), request[http::field::upgrade],
                                         request[http::field::connection],
                                         request[http::field::sec_websocket_key],

@@ -139,7 +139,10 @@ bool myxi_session::subscribe(const myxi::action& a) {
             send_text(myxi::error(a.tag, error, context));
             continue;
         }
-        send_text(myxi::event("Subscribed", a.tag, "{" + context.substr(1) + "}"));
+        std::string subscribed = context;
+        subscribed.front() = '{';  // ,"exchange":…  →  {"exchange":…}
+        subscribed += '}';
+        send_text(myxi::event("Subscribed", a.tag, subscribed));
     }
     return all_ok;
 }

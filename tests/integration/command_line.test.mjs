@@ -34,6 +34,10 @@ test('a bad config key or value fails at start with one line naming it', () => {
     ['[limits]\nmax_message_bytes = "big"\n', 'limits.max_message_bytes'],
     ['[exchanges.w]\naccess = "sometimes"\n', 'exchanges.w.access'],
     ['port = \n', 'herald.toml'],
+    ['bind = "localhost"\n', 'bind'],
+    ['[[endpoints]]\npath = "/metrics"\n', 'endpoints[0].path'],
+    ['[auth]\njwt_public_key = "x"\njwt_public_key_file = "/etc/hostname"\n', 'jwt_public_key'],
+    ['[auth]\njwt_public_key = "not a key"\n', 'auth.jwt_public_key'],
   ]) {
     const file = join(dir, 'herald.toml');
     writeFileSync(file, text);

@@ -83,6 +83,19 @@ test('unknown paths are 404, wrong methods 405, plain GET on an endpoint 426', a
   assert.equal(upgrade.status, 426);
 });
 
+test('a WebSocket upgrade on a path that is no endpoint is 404 not_an_endpoint, even on /', async () => {
+  for (const path of ['/', '/elsewhere']) {
+    const socket = net.connect(node.port, '127.0.0.1');
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    let text = '';
+    socket.on('data', (d) => { text += d; });
+    await within(5000, new Promise((resolve) => socket.on('close', resolve)), 'the answer');
+    assert.match(text, /^HTTP\/1\.1 404/, path);
+    assert.equal(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error, 'not_an_endpoint', path);
+  }
+});
+
 test('a broken upgrade request is 400 bad_handshake', async () => {
   const socket = net.connect(node.port, '127.0.0.1');
   socket.write('GET /pushwss HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n');
