@@ -1,7 +1,8 @@
 // The Myxi dialect on /pushwss, end to end: real herald, real WebSocket clients.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHerald, connectMyxi, publish } from '../lib/herald.mjs';
+import WebSocket from 'ws';
+import { startHerald, connectMyxi, publish, metrics } from '../lib/herald.mjs';
 
 const config = `
 [exchanges.widgets]
@@ -24,6 +25,42 @@ test('a new connection is welcomed with a 16-hex-digit session id', async () => 
   assert.equal(a.welcome.tag, undefined);
   assert.notEqual(a.welcome.payload.id, b.welcome.payload.id);
   await Promise.all([a.close(), b.close()]);
+});
+
+test('session ids embed the node id, so two nodes never hand out the same id', async () => {
+  const [one, two] = await Promise.all([
+    startHerald({ config, args: ['--node-id', String(0x1234)] }),
+    startHerald({ config, args: ['--node-id', String(0xbeef)] }),
+  ]);
+  try {
+    const [a, b] = await Promise.all([connectMyxi(one), connectMyxi(two)]);
+    assert.match(a.welcome.payload.id, /^1234[0-9a-f]{12}$/);
+    assert.match(b.welcome.payload.id, /^beef[0-9a-f]{12}$/);
+    await Promise.all([a.close(), b.close()]);
+  } finally {
+    for (const n of [one, two]) assert.equal((await n.stop()).code, 0);
+  }
+});
+
+test('the config maps any path to the Myxi dialect, in place of /pushwss', async () => {
+  const mapped = await startHerald({ config: `${config}\n[[endpoints]]\npath = "/live"\ndialect = "myxi"\n[[endpoints]]\npath = "/ws/v1"\n` });
+  try {
+    const live = await connectMyxi(mapped, '/live');
+    const v1 = await connectMyxi(mapped, '/ws/v1');
+    assert.equal((await live.request('Subscribe', { exchange: 'widgets', routing_key: 'p' })).event, 'Subscribed');
+    const m = await metrics(mapped);
+    assert.equal(m.get('herald_sessions{endpoint="/live"}'), 1);
+    assert.equal(m.get('herald_sessions{endpoint="/ws/v1"}'), 1);
+    const refused = await new Promise((resolve) => {
+      const ws = new WebSocket(mapped.wsUrl('/pushwss'));
+      ws.on('unexpected-response', (request, response) => { resolve(response.statusCode); request.destroy(); });
+      ws.on('open', () => { resolve('open'); ws.terminate(); });
+    });
+    assert.equal(refused, 404, 'the default path is replaced');
+    await Promise.all([live.close(), v1.close()]);
+  } finally {
+    assert.equal((await mapped.stop()).code, 0);
+  }
 });
 
 test('a subscriber receives published events with mq, and the reply echoes the tag', async () => {
