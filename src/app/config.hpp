@@ -62,7 +62,7 @@ void apply_environment(config& into);
 // Checks what each setting alone cannot: e.g. threads against the shard limit.
 void validate(config& c);
 
-// The access policy of an exchange, or nullopt when it is not declared.
+// The access policy of an exchange, or nullopt when it is not declared (or is "").
 std::optional<exchange_access> access_of(const config& c, std::string_view exchange);
 
 } // namespace herald
