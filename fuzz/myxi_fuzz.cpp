@@ -3,10 +3,9 @@
 #include "protocol/myxi.hpp"
 #include "protocol/publish_request.hpp"
 
-#include <simdjson.h>
-
 #include <cstdint>
 #include <cstdlib>
+#include <simdjson.h>
 #include <string_view>
 
 namespace {

@@ -6,7 +6,6 @@
 #include "util/log.hpp"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <csignal>
 #include <iostream>
@@ -31,8 +30,9 @@ int serve(herald::config settings) {
     // The server checks what is left (the JWT key, the port) before any warning is printed,
     // so a bad setting fails with exactly one line.
     const bool all_public = settings.exchanges.empty();
-    const bool needs_tokens = std::any_of(settings.exchanges.begin(), settings.exchanges.end(),
-                                          [](const auto& e) { return e.second != herald::exchange_access::open; });
+    const bool needs_tokens =
+        std::any_of(settings.exchanges.begin(), settings.exchanges.end(),
+                    [](const auto& e) { return e.second != herald::exchange_access::open; });
     const bool has_key = !settings.jwt.hs256_secret.empty() || !settings.jwt.public_key_pem.empty();
     herald::server node(std::move(settings));
     if (all_public) {
@@ -69,8 +69,9 @@ int main(int argc, char** argv) {
     std::optional<std::uint16_t> node_id;
     std::optional<double> shutdown_time;
     app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
-    app.add_option("-p,--port", port,
-                   "Port for WebSocket and HTTP (default: HERALD_PORT, MYXI_PORT, MIXI_PORT, PORT, 5005)");
+    app.add_option(
+        "-p,--port", port,
+        "Port for WebSocket and HTTP (default: HERALD_PORT, MYXI_PORT, MIXI_PORT, PORT, 5005)");
     app.add_option("--bind", bind, "Address to listen on (default: MYXI_BIND_ADDRESS, 0.0.0.0)");
     app.add_option("--threads", threads, "Shards, one thread each (default 0: one per core)")
         ->check(CLI::Range(0u, 64u));
@@ -113,12 +114,18 @@ int main(int argc, char** argv) {
             herald::apply_toml_file(settings, config_file);
         }
         herald::apply_environment(settings);
-        if (port) settings.port = *port;
-        if (bind) settings.bind = *bind;
-        if (api_key) settings.api_key = *api_key;
-        if (log_level) settings.log_level = *log_level;
-        if (threads) settings.threads = *threads;
-        if (node_id) settings.node_id = *node_id;
+        if (port)
+            settings.port = *port;
+        if (bind)
+            settings.bind = *bind;
+        if (api_key)
+            settings.api_key = *api_key;
+        if (log_level)
+            settings.log_level = *log_level;
+        if (threads)
+            settings.threads = *threads;
+        if (node_id)
+            settings.node_id = *node_id;
         if (shutdown_time) {
             settings.shutdown_time =
                 std::chrono::milliseconds(static_cast<std::int64_t>(*shutdown_time * 1000));

@@ -1,13 +1,13 @@
 #include "app/config.hpp"
 
 #include <boost/asio/ip/address.hpp>
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include <cstdlib>
+#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <toml++/toml.h>
 
 namespace herald {
 namespace {
@@ -274,7 +274,9 @@ void validate(config& c) {
     for (std::size_t i = 0; i < c.endpoints.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
             if (c.endpoints[i].path == c.endpoints[j].path) {
-                throw config_error(fmt::format("config: endpoints[{}].path: {} is already an endpoint", i, c.endpoints[i].path));
+                throw config_error(
+                    fmt::format("config: endpoints[{}].path: {} is already an endpoint", i,
+                                c.endpoints[i].path));
             }
         }
     }
@@ -282,7 +284,8 @@ void validate(config& c) {
     boost::asio::ip::make_address(c.bind, bad_address);
     if (bad_address) {
         throw config_error(fmt::format(
-            "config: bind: \"{}\" is not an IP address (bind, --bind or MYXI_BIND_ADDRESS)", c.bind));
+            "config: bind: \"{}\" is not an IP address (bind, --bind or MYXI_BIND_ADDRESS)",
+            c.bind));
     }
     if (c.limit.ping_interval >= c.limit.idle_timeout) {
         throw config_error(
@@ -292,7 +295,7 @@ void validate(config& c) {
 
 std::optional<exchange_access> access_of(const config& c, std::string_view exchange) {
     if (exchange.empty()) {
-        return std::nullopt;  // nothing can be published to it
+        return std::nullopt; // nothing can be published to it
     }
     if (c.exchanges.empty()) {
         return exchange_access::open;

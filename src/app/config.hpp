@@ -19,7 +19,7 @@ namespace herald {
 
 // Every limit Herald enforces, with its default. docs/protocol.md lists them for clients.
 struct limits {
-    std::size_t max_message_bytes = 64 * 1024;     // a larger client message closes with 1009
+    std::size_t max_message_bytes = 64 * 1024;        // a larger client message closes with 1009
     std::size_t max_subscriptions_per_session = 1000; // beyond it: Error TooManySubscriptions
     std::size_t max_outbox_bytes = 1024 * 1024;    // unsent bytes per session; over it: close 4001
     std::chrono::seconds handshake_timeout{10};    // from TCP accept to a complete HTTP request
@@ -29,17 +29,17 @@ struct limits {
 };
 
 struct endpoint_config {
-    std::string path;  // exact URL path, e.g. "/pushwss"
+    std::string path; // exact URL path, e.g. "/pushwss"
     dialect kind = dialect::myxi;
 };
 
 struct config {
     std::string bind = "0.0.0.0";
     std::uint16_t port = 5005;
-    unsigned threads = 0;  // 0: one per core
-    std::optional<std::uint16_t> node_id;  // unset: random at start
-    std::string api_key;   // empty: the HTTP publish API answers 403
-    std::chrono::milliseconds shutdown_time{0};  // closes spread over this long; 0: at once
+    unsigned threads = 0;                       // 0: one per core
+    std::optional<std::uint16_t> node_id;       // unset: random at start
+    std::string api_key;                        // empty: the HTTP publish API answers 403
+    std::chrono::milliseconds shutdown_time{0}; // closes spread over this long; 0: at once
     std::string log_level = "info";
     limits limit;
     std::vector<endpoint_config> endpoints{{"/pushwss", dialect::myxi}};
@@ -47,7 +47,7 @@ struct config {
     // every exchange not named.
     std::map<std::string, exchange_access, std::less<>> exchanges;
     jwt_settings jwt;
-    bool demo_clock = false;  // publish demo/clock every second
+    bool demo_clock = false; // publish demo/clock every second
 };
 
 // A problem with the configuration, worded as the one line printed at start.

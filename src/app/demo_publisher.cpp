@@ -3,10 +3,10 @@
 #include "bus/bus_thread.hpp"
 
 #include <boost/asio/post.hpp>
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include <chrono>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 
 namespace herald {
 
@@ -39,9 +39,11 @@ void demo_publisher::publish() {
     const auto now = std::chrono::system_clock::now();
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    bus_.publish({"demo", "clock",
-                  fmt::format(R"({{"event":"tick","payload":{{"time":"{:%Y-%m-%dT%H:%M:%S}Z","unix_ms":{},"count":{}}}}})",
-                              fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms, ++count_)});
+    bus_.publish(
+        {"demo", "clock",
+         fmt::format(
+             R"({{"event":"tick","payload":{{"time":"{:%Y-%m-%dT%H:%M:%S}Z","unix_ms":{},"count":{}}}}})",
+             fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms, ++count_)});
 }
 
 } // namespace herald

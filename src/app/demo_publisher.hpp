@@ -16,7 +16,7 @@ class demo_publisher {
 public:
     demo_publisher(net::io_context& io, bus_thread& bus);
     void start();
-    void stop();  // any thread
+    void stop(); // any thread
 
 private:
     void schedule();

@@ -19,8 +19,8 @@ struct node_context {
     const jwt_verifier& jwt;
     bus_thread& bus;
     std::uint16_t node_id;
-    std::function<std::string()> render_metrics;  // any thread
-    std::atomic<bool> draining{false};            // shutting down: /readyz answers 503
+    std::function<std::string()> render_metrics; // any thread
+    std::atomic<bool> draining{false};           // shutting down: /readyz answers 503
 };
 
 } // namespace herald

@@ -8,9 +8,9 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <fmt/format.h>
 
 #include <cstdlib>
+#include <fmt/format.h>
 #include <iostream>
 
 namespace herald {
@@ -52,10 +52,9 @@ int run_publish(const publish_options& o) {
             api_key = env;
         }
     }
-    std::string body = R"({"exchange":)" + json_text::quote(o.exchange) +
-                       R"(,"routing_key":)" + json_text::quote(o.routing_key) +
-                       R"(,"event":)" + json_text::quote(o.event) + R"(,"payload":)" + o.payload +
-                       "}";
+    std::string body = R"({"exchange":)" + json_text::quote(o.exchange) + R"(,"routing_key":)" +
+                       json_text::quote(o.routing_key) + R"(,"event":)" +
+                       json_text::quote(o.event) + R"(,"payload":)" + o.payload + "}";
     try {
         net::io_context io;
         tcp::resolver resolver(io);

@@ -35,9 +35,9 @@ std::uint16_t pick_node_id(const config& c) {
 // every session of every shard.
 event_frames frame_event(const bus_event& e) {
     event_frames frames;
-    frames[static_cast<std::size_t>(dialect::myxi)] = std::make_shared<const std::string>(
-        ws::make_frame(ws::opcode::text,
-                       myxi::application_event(e.body, e.exchange, e.routing_key)));
+    frames[static_cast<std::size_t>(dialect::myxi)] =
+        std::make_shared<const std::string>(ws::make_frame(
+            ws::opcode::text, myxi::application_event(e.body, e.exchange, e.routing_key)));
     return frames;
 }
 
@@ -58,7 +58,9 @@ server::server(config settings)
         });
     node_ = std::unique_ptr<node_context>(
         new node_context{settings_, jwt_, *bus_, pick_node_id(settings_), {}, {}});
-    node_->render_metrics = [this] { return render_metrics(); };
+    node_->render_metrics = [this] {
+        return render_metrics();
+    };
     for (unsigned i = 0; i < settings_.threads; ++i) {
         shards_.push_back(std::make_unique<shard>(i, *node_));
     }
@@ -67,15 +69,20 @@ server::server(config settings)
         targets.push_back(s.get());
     }
     const auto address = net::ip::make_address(settings_.bind);
-    listener_ = std::make_unique<listener>(std::move(targets), tcp::endpoint(address, settings_.port));
+    listener_ =
+        std::make_unique<listener>(std::move(targets), tcp::endpoint(address, settings_.port));
     if (settings_.demo_clock) {
         demo_ = std::make_unique<demo_publisher>(shards_.front()->context(), *bus_);
     }
 }
 
-server::~server() { stop(); }
+server::~server() {
+    stop();
+}
 
-tcp::endpoint server::local_endpoint() const { return listener_->local_endpoint(); }
+tcp::endpoint server::local_endpoint() const {
+    return listener_->local_endpoint();
+}
 
 void server::start() {
     bus_->start();
@@ -102,8 +109,8 @@ void server::stop() {
         s->begin_shutdown(settings_.shutdown_time);
     }
     // Sessions close by shutdown_time; each then has a moment to finish its close handshake.
-    const auto give_up = std::chrono::steady_clock::now() + settings_.shutdown_time +
-                         std::chrono::seconds(3);
+    const auto give_up =
+        std::chrono::steady_clock::now() + settings_.shutdown_time + std::chrono::seconds(3);
     auto all_empty = [this] {
         for (auto& s : shards_) {
             if (!s->is_empty()) {

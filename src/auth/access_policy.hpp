@@ -8,9 +8,9 @@
 namespace herald {
 
 enum class exchange_access {
-    open,           // "public": anyone, authenticated or not
-    authenticated,  // any authenticated session
-    jwt,            // the session's token must grant the exchange and routing key
+    open,          // "public": anyone, authenticated or not
+    authenticated, // any authenticated session
+    jwt,           // the session's token must grant the exchange and routing key
     // A later policy asks the back end; decide() then becomes asynchronous for that one kind.
 };
 

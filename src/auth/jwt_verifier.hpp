@@ -13,19 +13,19 @@
 namespace herald {
 
 enum class jwt_error {
-    malformed = 1,          // not three base64url parts of JSON
-    unsupported_algorithm,  // "none", or an algorithm for which no key is configured
+    malformed = 1,         // not three base64url parts of JSON
+    unsupported_algorithm, // "none", or an algorithm for which no key is configured
     bad_signature,
-    expired,                // "exp" is in the past (beyond the leeway)
-    not_yet_valid,          // "nbf" is in the future (beyond the leeway)
-    missing_subject,        // no "sub" string claim
+    expired,         // "exp" is in the past (beyond the leeway)
+    not_yet_valid,   // "nbf" is in the future (beyond the leeway)
+    missing_subject, // no "sub" string claim
 };
 std::string_view to_string(jwt_error);
 
 struct jwt_settings {
-    std::string hs256_secret;    // HS256 key; empty: HS256 tokens are refused
-    std::string public_key_pem;  // RS256 or ES256 public key (PEM text); empty: both refused
-    std::chrono::seconds leeway{30};  // clock skew allowed for exp and nbf
+    std::string hs256_secret;        // HS256 key; empty: HS256 tokens are refused
+    std::string public_key_pem;      // RS256 or ES256 public key (PEM text); empty: both refused
+    std::chrono::seconds leeway{30}; // clock skew allowed for exp and nbf
 };
 
 // Thread-safe after construction: every shard verifies with the same instance.
@@ -37,11 +37,12 @@ public:
     boost::system::result<identity, jwt_error>
     verify(std::string_view token, std::chrono::system_clock::time_point now) const;
 
-    bool enabled() const;  // false when neither a secret nor a public key is configured
+    bool enabled() const; // false when neither a secret nor a public key is configured
 
 private:
     struct keys;
-    explicit jwt_verifier(std::shared_ptr<const keys> k) : keys_(std::move(k)) {}
+    explicit jwt_verifier(std::shared_ptr<const keys> k)
+        : keys_(std::move(k)) {}
     std::shared_ptr<const keys> keys_;
 };
 

@@ -10,7 +10,7 @@ namespace herald {
 struct bus_event {
     std::string exchange;
     std::string routing_key;
-    std::string body;  // a JSON object: {"event":E,"payload":P} plus any extra keys
+    std::string body; // a JSON object: {"event":E,"payload":P} plus any extra keys
 };
 
 // Lives on the bus thread: every call comes from it, and on_event is called on it.

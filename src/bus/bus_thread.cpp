@@ -11,7 +11,9 @@ bus_thread::bus_thread(std::unique_ptr<bus> client, fanout deliver)
     , client_(std::move(client))
     , deliver_(std::move(deliver)) {}
 
-bus_thread::~bus_thread() { stop(); }
+bus_thread::~bus_thread() {
+    stop();
+}
 
 void bus_thread::start() {
     net::post(io_, [this] {

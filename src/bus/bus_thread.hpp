@@ -23,7 +23,7 @@ public:
     ~bus_thread();
 
     void start();
-    void stop();  // joins the thread; idempotent
+    void stop(); // joins the thread; idempotent
 
     void publish(bus_event event);
     void add_interest(std::string key, unsigned shard);
@@ -43,8 +43,8 @@ private:
     interest interest_;
     std::thread thread_;
     std::atomic<bool> ready_{false};
-    counter events_published_;  // accepted for publishing on this node
-    counter events_routed_;     // reached at least one shard of this node
+    counter events_published_; // accepted for publishing on this node
+    counter events_routed_;    // reached at least one shard of this node
 };
 
 } // namespace herald

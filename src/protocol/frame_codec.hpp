@@ -23,13 +23,13 @@ enum class opcode : std::uint8_t {
 
 // Close codes Herald sends: RFC 6455 §7.4.1 plus Herald's own in the 4000-4999 range.
 enum class close_code : std::uint16_t {
-    normal = 1000,           // answer to the client's close
-    going_away = 1001,       // the server is shutting down
-    protocol_error = 1002,   // a frame broke RFC 6455
-    invalid_payload = 1007,  // a text message or close reason that is not UTF-8
-    message_too_big = 1009,  // a message over limits.max_message_bytes
-    slow_consumer = 4001,    // outbox over limits.max_outbox_bytes
-    idle_timeout = 4002,     // nothing received for limits.idle_timeout
+    normal = 1000,          // answer to the client's close
+    going_away = 1001,      // the server is shutting down
+    protocol_error = 1002,  // a frame broke RFC 6455
+    invalid_payload = 1007, // a text message or close reason that is not UTF-8
+    message_too_big = 1009, // a message over limits.max_message_bytes
+    slow_consumer = 4001,   // outbox over limits.max_outbox_bytes
+    idle_timeout = 4002,    // nothing received for limits.idle_timeout
 };
 
 // Appends one server-to-client frame (never masked) to `out`.

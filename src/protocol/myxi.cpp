@@ -36,8 +36,7 @@ action_kind kind_of(std::string_view name) {
 std::optional<routing_key> to_routing_key(element value) {
     switch (value.type()) {
     case element_type::STRING:
-        return routing_key{std::string(value.get_string().value_unsafe()),
-                           simdjson::minify(value)};
+        return routing_key{std::string(value.get_string().value_unsafe()), simdjson::minify(value)};
     case element_type::INT64:
     case element_type::UINT64:
     case element_type::DOUBLE: {

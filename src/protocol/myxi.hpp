@@ -19,7 +19,7 @@ enum class action_kind {
     ping,
     authenticate,
     deauthenticate,
-    other,  // any other name: custom actions (answered InvalidAction until back ends can take them)
+    other, // any other name: custom actions (answered InvalidAction until back ends can take them)
 };
 
 // A routing key as the client sent it: matched by its text ("1234"), echoed as its JSON (1234).
@@ -30,19 +30,19 @@ struct routing_key {
 
 struct action {
     action_kind kind = action_kind::other;
-    std::string name;                       // as sent
-    std::string tag = "null";               // JSON text of the tag; any JSON value
-    std::optional<std::string> exchange;    // payload.exchange
-    std::vector<routing_key> routing_keys;  // payload.routing_key, or each of payload.routing_keys
-    std::optional<std::string> token;       // payload.token (or payload.session_token)
-    std::string payload = "{}";             // JSON text of the payload
+    std::string name;                      // as sent
+    std::string tag = "null";              // JSON text of the tag; any JSON value
+    std::optional<std::string> exchange;   // payload.exchange
+    std::vector<routing_key> routing_keys; // payload.routing_key, or each of payload.routing_keys
+    std::optional<std::string> token;      // payload.token (or payload.session_token)
+    std::string payload = "{}";            // JSON text of the payload
 };
 
 // Why a message is not an action we can run: error is the string sent in the Error event.
 struct parse_failure {
-    std::string_view error;  // "InvalidJSON" (no tag then) or "InvalidPayload"
-    std::string tag;         // JSON text of the tag when one could be read, else empty
-    std::string detail;      // which field was wrong, for InvalidPayload
+    std::string_view error; // "InvalidJSON" (no tag then) or "InvalidPayload"
+    std::string tag;        // JSON text of the tag when one could be read, else empty
+    std::string detail;     // which field was wrong, for InvalidPayload
 };
 
 boost::system::result<action, parse_failure> parse_action(std::string_view text);

@@ -16,8 +16,8 @@ publish_error field_error(std::string_view where, std::string_view what) {
 }
 
 std::string_view trim_right(std::string_view s) {
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' ||
-                          s.back() == '\t')) {
+    while (!s.empty() &&
+           (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
         s.remove_suffix(1);
     }
     return s;
@@ -45,7 +45,7 @@ std::string raw_text(simdjson::ondemand::value value) {
             error = array.raw_json().get(raw);
         }
     } else {
-        raw = value.raw_json_token();  // a scalar: the token plus any whitespace after it
+        raw = value.raw_json_token(); // a scalar: the token plus any whitespace after it
     }
     return error == simdjson::SUCCESS ? std::string(trim_right(raw)) : std::string("null");
 }
@@ -72,7 +72,7 @@ boost::system::result<published_event, publish_error> check_event(element e,
     if (field.get(text) == simdjson::SUCCESS) {
         out.routing_key = std::string(text);
     } else if (field.is_number()) {
-        out.routing_key = simdjson::minify(field);  // as Myxi's to_s: 1234 → "1234"
+        out.routing_key = simdjson::minify(field); // as Myxi's to_s: 1234 → "1234"
     } else {
         return field_error(where, ".routing_key must be a string or a number");
     }

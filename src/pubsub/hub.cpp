@@ -15,8 +15,7 @@ hub::subscribe_outcome hub::subscribe(subscriber& who, std::string_view key) {
         return subscribe_outcome::already_subscribed;
     }
     hub_topic& topic = *it->second;
-    topic.subscribers.push_back(
-        {&who, static_cast<std::uint32_t>(who.subscriptions_.size())});
+    topic.subscribers.push_back({&who, static_cast<std::uint32_t>(who.subscriptions_.size())});
     who.subscriptions_.push_back(
         {&topic, static_cast<std::uint32_t>(topic.subscribers.size() - 1)});
     return first ? subscribe_outcome::added_first : subscribe_outcome::added;
@@ -75,7 +74,7 @@ bool hub::remove(subscriber& who, std::size_t index) {
     if (!slots.empty()) {
         return false;
     }
-    topics_.erase(topics_.find(topic->key));  // by iterator: the key dies with the topic
+    topics_.erase(topics_.find(topic->key)); // by iterator: the key dies with the topic
     return true;
 }
 
@@ -91,7 +90,7 @@ std::vector<std::string_view> hub::topics_of(const subscriber& who) const {
 std::size_t hub::publish(std::string_view key, const event_frames& frames) const {
     auto it = topics_.find(key);
     if (it == topics_.end()) {
-        return 0;  // stale interest: the last local subscriber left while the event travelled
+        return 0; // stale interest: the last local subscriber left while the event travelled
     }
     // deliver() never changes subscriptions (a session that must close posts the close), so the
     // vector is stable while we walk it.

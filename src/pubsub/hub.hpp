@@ -12,10 +12,10 @@
 namespace herald {
 
 struct hub_topic {
-    std::string key;  // topic_key(exchange, routing_key)
+    std::string key; // topic_key(exchange, routing_key)
     struct slot {
         subscriber* who;
-        std::uint32_t subscription;  // index in who->subscriptions_
+        std::uint32_t subscription; // index in who->subscriptions_
     };
     std::vector<slot> subscribers;
 };
@@ -32,7 +32,8 @@ public:
     // subscribed.
     bool unsubscribe(subscriber& who, std::string_view key);
     // Removes every subscription of `who`; calls on_emptied(key) for each topic left empty.
-    void unsubscribe_all(subscriber& who, const std::function<void(const std::string&)>& on_emptied);
+    void unsubscribe_all(subscriber& who,
+                         const std::function<void(const std::string&)>& on_emptied);
 
     bool is_subscribed(const subscriber& who, std::string_view key) const;
     // Keys `who` is subscribed to, in subscription order.
@@ -46,10 +47,12 @@ public:
 private:
     struct transparent_hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
     };
-    using topic_map = std::unordered_map<std::string, std::unique_ptr<hub_topic>,
-                                         transparent_hash, std::equal_to<>>;
+    using topic_map = std::unordered_map<std::string, std::unique_ptr<hub_topic>, transparent_hash,
+                                         std::equal_to<>>;
 
     // Removes subscription `index` of `who`; returns true when its topic became empty.
     bool remove(subscriber& who, std::size_t index);

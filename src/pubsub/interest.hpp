@@ -25,7 +25,9 @@ public:
 private:
     struct transparent_hash {
         using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
     };
     std::unordered_map<std::string, std::uint64_t, transparent_hash, std::equal_to<>> shards_;
 };

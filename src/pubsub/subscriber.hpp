@@ -25,7 +25,7 @@ private:
     friend class hub;
     struct subscription {
         hub_topic* topic;
-        std::uint32_t slot;  // this subscriber's index in topic->subscribers
+        std::uint32_t slot; // this subscriber's index in topic->subscribers
     };
     std::vector<subscription> subscriptions_;
 };

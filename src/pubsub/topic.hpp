@@ -19,7 +19,9 @@ inline std::string topic_key(std::string_view exchange, std::string_view routing
     return key;
 }
 
-inline std::string_view exchange_of(std::string_view key) { return key.substr(0, key.find('\0')); }
+inline std::string_view exchange_of(std::string_view key) {
+    return key.substr(0, key.find('\0'));
+}
 inline std::string_view routing_key_of(std::string_view key) {
     return key.substr(key.find('\0') + 1);
 }

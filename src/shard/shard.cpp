@@ -20,7 +20,9 @@ shard::shard(unsigned index, node_context& node)
     , read_buffer_(read_buffer_bytes)
     , tick_timer_(io_) {}
 
-shard::~shard() { stop(); }
+shard::~shard() {
+    stop();
+}
 
 void shard::start() {
     tick();
@@ -106,9 +108,8 @@ bool shard::unsubscribe(subscriber& who, std::string_view key) {
 
 void shard::unsubscribe_all(subscriber& who) {
     metrics_.subscriptions.sub(static_cast<std::int64_t>(who.subscription_count()));
-    hub_.unsubscribe_all(who, [this](const std::string& key) {
-        node_.bus.remove_interest(key, index_);
-    });
+    hub_.unsubscribe_all(
+        who, [this](const std::string& key) { node_.bus.remove_interest(key, index_); });
 }
 
 void shard::publish(std::shared_ptr<const std::string> key, event_frames frames) {
@@ -125,7 +126,8 @@ void shard::begin_shutdown(std::chrono::milliseconds spread) {
     net::post(io_, [this, spread] {
         shutting_down_ = true;
         now_ = std::chrono::steady_clock::now();
-        const auto count = static_cast<long>(std::distance(connections_.begin(), connections_.end()));
+        const auto count =
+            static_cast<long>(std::distance(connections_.begin(), connections_.end()));
         long i = 0;
         for (auto it = connections_.begin(); it != connections_.end();) {
             auto& c = *it++;
@@ -133,7 +135,7 @@ void shard::begin_shutdown(std::chrono::milliseconds spread) {
             c.on_shutdown(now_ + (count > 0 ? spread * i / count : spread * 0));
             ++i;
         }
-        tick_timer_.cancel();  // restart the tick at the shutdown pace
+        tick_timer_.cancel(); // restart the tick at the shutdown pace
     });
 }
 

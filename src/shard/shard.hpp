@@ -58,7 +58,7 @@ public:
     // the shard holds no connection.
     void begin_shutdown(std::chrono::milliseconds spread);
     bool is_empty() const { return empty_.load(std::memory_order_acquire); }
-    void stop();  // stops the io_context and joins the thread
+    void stop(); // stops the io_context and joins the thread
 
 private:
     void tick();
@@ -76,8 +76,8 @@ private:
     steady_time now_ = std::chrono::steady_clock::now();
     net::steady_timer tick_timer_;
 
-    using connection_list = boost::intrusive::list<shard_connection,
-                                                   boost::intrusive::constant_time_size<false>>;
+    using connection_list =
+        boost::intrusive::list<shard_connection, boost::intrusive::constant_time_size<false>>;
     connection_list connections_;
     std::vector<std::shared_ptr<shard_connection>> flush_list_;
     std::vector<std::shared_ptr<shard_connection>> flushing_;

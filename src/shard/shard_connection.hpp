@@ -11,9 +11,8 @@ using steady_time = std::chrono::steady_clock::time_point;
 // Anything a shard owns a socket for: an HTTP connection or a WebSocket session. The shard
 // keeps them in one list, to apply timeouts on its tick and to close them on shutdown.
 // Lives on its shard's thread.
-class shard_connection
-    : public boost::intrusive::list_base_hook<
-          boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+class shard_connection : public boost::intrusive::list_base_hook<
+                             boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
 public:
     virtual ~shard_connection() = default;
     virtual void on_tick(steady_time now) = 0;

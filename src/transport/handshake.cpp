@@ -1,10 +1,9 @@
 #include "transport/handshake.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cctype>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 namespace herald {
 namespace {

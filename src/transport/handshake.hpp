@@ -10,10 +10,10 @@ namespace herald {
 
 struct upgrade_request {
     std::string_view method;
-    std::string_view upgrade;     // Upgrade header
-    std::string_view connection;  // Connection header
-    std::string_view key;         // Sec-WebSocket-Key
-    std::string_view version;     // Sec-WebSocket-Version
+    std::string_view upgrade;    // Upgrade header
+    std::string_view connection; // Connection header
+    std::string_view key;        // Sec-WebSocket-Key
+    std::string_view version;    // Sec-WebSocket-Version
 };
 
 // Why the request cannot be upgraded, or nullopt when it can.

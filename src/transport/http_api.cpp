@@ -8,6 +8,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
+
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
@@ -51,7 +52,7 @@ http_response publish(shard& s, const http_request& request) {
     }
     if (authorization.size() <= scheme.size() ||
         !same_secret(authorization.substr(scheme.size()), settings.api_key) ||
-        !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme)) {  // RFC 7235
+        !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme)) { // RFC 7235
         return json_error(403, "forbidden", "the API key is wrong");
     }
     auto parsed = parse_publish_request(request.body());

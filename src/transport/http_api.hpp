@@ -14,7 +14,7 @@ struct http_response {
     unsigned status = 200;
     std::string content_type = "application/json";
     std::string body;
-    std::string extra_headers;  // complete "Name: value\r\n" lines
+    std::string extra_headers; // complete "Name: value\r\n" lines
 };
 
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;

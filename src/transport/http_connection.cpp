@@ -7,9 +7,9 @@
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
-#include <fmt/format.h>
 
 #include <cerrno>
+#include <fmt/format.h>
 #include <sys/socket.h>
 
 namespace herald {
@@ -28,7 +28,9 @@ http_connection::http_connection(shard& owner, tcp::socket socket)
     shard_.metrics().connections.add();
 }
 
-http_connection::~http_connection() { finish(); }
+http_connection::~http_connection() {
+    finish();
+}
 
 void http_connection::start() {
     new_parser();
@@ -111,16 +113,18 @@ bool http_connection::try_upgrade(std::string_view path) {
     if (index == endpoints.size()) {
         // Not the demo page or any other HTTP answer: a WebSocket client at the wrong path
         // should see why it failed.
-        respond(json_error(404, "not_an_endpoint",
-                           fmt::format("no WebSocket endpoint at {}", path)), false);
+        respond(
+            json_error(404, "not_an_endpoint", fmt::format("no WebSocket endpoint at {}", path)),
+            false);
         return true;
     }
-    const auto problem = check_upgrade({request.method_string(), request[http::field::upgrade],
-                                        request[http::field::connection],
-                                        request[http::field::sec_websocket_key],
-                                        request[http::field::sec_websocket_version]});
+    const auto problem = check_upgrade(
+        {request.method_string(), request[http::field::upgrade], request[http::field::connection],
+         request[http::field::sec_websocket_key], request[http::field::sec_websocket_version]});
     if (problem) {
-        shard_.metrics().protocol_errors[static_cast<std::size_t>(protocol_error::bad_handshake)].add();
+        shard_.metrics()
+            .protocol_errors[static_cast<std::size_t>(protocol_error::bad_handshake)]
+            .add();
         auto response = json_error(400, "bad_handshake", *problem);
         response.extra_headers = "Sec-WebSocket-Version: 13\r\n";
         respond(response, false);
@@ -153,8 +157,8 @@ void http_connection::respond(const http_response& response, bool keep_alive) {
                              return;
                          }
                          std::string().swap(self->response_);
-                         self->deadline_ =
-                             self->shard_.now() + self->shard_.node().settings.limit.handshake_timeout;
+                         self->deadline_ = self->shard_.now() +
+                                           self->shard_.node().settings.limit.handshake_timeout;
                          self->new_parser();
                          self->parse();
                      });

@@ -43,9 +43,9 @@ private:
     shard& shard_;
     tcp::socket socket_;
     std::optional<request_parser> parser_;
-    std::string received_;  // bytes the parser has not consumed yet
+    std::string received_; // bytes the parser has not consumed yet
     std::string response_;
-    steady_time deadline_;  // a request must be complete by then
+    steady_time deadline_; // a request must be complete by then
     bool writing_ = false;
     bool keep_alive_ = true;
     bool finished_ = false;

@@ -18,7 +18,9 @@ listener::listener(std::vector<shard*> shards, const tcp::endpoint& where)
     acceptor_.listen(net::socket_base::max_listen_connections);
 }
 
-void listener::start() { accept(); }
+void listener::start() {
+    accept();
+}
 
 void listener::stop() {
     net::post(acceptor_.get_executor(), [this] {

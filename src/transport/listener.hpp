@@ -21,14 +21,14 @@ public:
 
     tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
     void start();
-    void stop();  // any thread: no new connections after this returns to the event loop
+    void stop(); // any thread: no new connections after this returns to the event loop
 
 private:
     void accept();
 
     std::vector<shard*> shards_;
     tcp::acceptor acceptor_;
-    net::steady_timer retry_;  // after an accept error (out of descriptors), pause, don't spin
+    net::steady_timer retry_; // after an accept error (out of descriptors), pause, don't spin
     std::size_t next_ = 0;
 };
 

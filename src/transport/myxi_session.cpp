@@ -4,9 +4,8 @@
 #include "protocol/json_text.hpp"
 #include "shard/shard.hpp"
 
-#include <fmt/format.h>
-
 #include <chrono>
+#include <fmt/format.h>
 #include <map>
 
 namespace herald {
@@ -14,13 +13,20 @@ namespace {
 
 action_label label_of(myxi::action_kind kind) {
     switch (kind) {
-    case myxi::action_kind::subscribe: return action_label::subscribe;
-    case myxi::action_kind::unsubscribe: return action_label::unsubscribe;
-    case myxi::action_kind::list_subscriptions: return action_label::list_subscriptions;
-    case myxi::action_kind::ping: return action_label::ping;
-    case myxi::action_kind::authenticate: return action_label::authenticate;
-    case myxi::action_kind::deauthenticate: return action_label::deauthenticate;
-    case myxi::action_kind::other: return action_label::other;
+    case myxi::action_kind::subscribe:
+        return action_label::subscribe;
+    case myxi::action_kind::unsubscribe:
+        return action_label::unsubscribe;
+    case myxi::action_kind::list_subscriptions:
+        return action_label::list_subscriptions;
+    case myxi::action_kind::ping:
+        return action_label::ping;
+    case myxi::action_kind::authenticate:
+        return action_label::authenticate;
+    case myxi::action_kind::deauthenticate:
+        return action_label::deauthenticate;
+    case myxi::action_kind::other:
+        return action_label::other;
     }
     return action_label::other;
 }
@@ -34,20 +40,26 @@ std::string where(std::string_view exchange, std::string_view routing_key_json) 
     return out;
 }
 
-bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+bool has_nul(std::string_view s) {
+    return s.find('\0') != std::string_view::npos;
+}
 
 } // namespace
 
 myxi_session::myxi_session(shard& owner, tcp::socket socket, std::size_t endpoint_index)
     : ws_session(owner, std::move(socket), endpoint_index, dialect::myxi) {}
 
-void myxi_session::on_open() { send_text(myxi::welcome(id_text())); }
+void myxi_session::on_open() {
+    send_text(myxi::welcome(id_text()));
+}
 
 void myxi_session::on_shutdown_notice() {
     send_text(myxi::event("Shutdown", {}, R"({"reason":"node stopping"})"));
 }
 
-void myxi_session::on_end() { shard_.unsubscribe_all(*this); }
+void myxi_session::on_end() {
+    shard_.unsubscribe_all(*this);
+}
 
 // A token's exp holds for the whole session, not only at Authenticate: once it passes (with
 // the same leeway the verifier allows), the session is anonymous again, as after Deauthenticate.
@@ -70,7 +82,10 @@ void myxi_session::on_text(std::string_view text) {
     if (!parsed) {
         const auto& failure = parsed.error();
         const bool invalid_json = failure.error == "InvalidJSON";
-        metrics.protocol_errors[static_cast<std::size_t>(invalid_json ? protocol_error::invalid_json : protocol_error::invalid_payload)].add();
+        metrics
+            .protocol_errors[static_cast<std::size_t>(
+                invalid_json ? protocol_error::invalid_json : protocol_error::invalid_payload)]
+            .add();
         std::string extra;
         if (!failure.detail.empty()) {
             extra = R"(,"detail":)" + json_text::quote(failure.detail);
@@ -81,9 +96,15 @@ void myxi_session::on_text(std::string_view text) {
     const myxi::action& a = *parsed;
     bool ok = false;
     switch (a.kind) {
-    case myxi::action_kind::subscribe: ok = subscribe(a); break;
-    case myxi::action_kind::unsubscribe: ok = unsubscribe(a); break;
-    case myxi::action_kind::list_subscriptions: ok = list_subscriptions(a); break;
+    case myxi::action_kind::subscribe:
+        ok = subscribe(a);
+        break;
+    case myxi::action_kind::unsubscribe:
+        ok = unsubscribe(a);
+        break;
+    case myxi::action_kind::list_subscriptions:
+        ok = list_subscriptions(a);
+        break;
     case myxi::action_kind::ping: {
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::system_clock::now().time_since_epoch());
@@ -91,8 +112,12 @@ void myxi_session::on_text(std::string_view text) {
         ok = true;
         break;
     }
-    case myxi::action_kind::authenticate: ok = authenticate(a); break;
-    case myxi::action_kind::deauthenticate: ok = deauthenticate(a); break;
+    case myxi::action_kind::authenticate:
+        ok = authenticate(a);
+        break;
+    case myxi::action_kind::deauthenticate:
+        ok = deauthenticate(a);
+        break;
     case myxi::action_kind::other:
         metrics.protocol_errors[static_cast<std::size_t>(protocol_error::invalid_action)].add();
         send_text(myxi::error(a.tag, "InvalidAction"));
@@ -103,8 +128,9 @@ void myxi_session::on_text(std::string_view text) {
 
 bool myxi_session::subscribe(const myxi::action& a) {
     if (!a.exchange || a.routing_keys.empty()) {
-        send_text(myxi::error(a.tag, "InvalidPayload",
-                              R"(,"detail":"Subscribe needs payload.exchange and payload.routing_key or payload.routing_keys")"));
+        send_text(myxi::error(
+            a.tag, "InvalidPayload",
+            R"(,"detail":"Subscribe needs payload.exchange and payload.routing_key or payload.routing_keys")"));
         return false;
     }
     const std::string& exchange = *a.exchange;
@@ -119,16 +145,22 @@ bool myxi_session::subscribe(const myxi::action& a) {
             error = "InvalidExchangeName";
         } else {
             switch (decide(*access, identity_.get(), exchange, key.text)) {
-            case access_decision::auth_required: error = "AuthRequired"; break;
-            case access_decision::denied: error = "SubscriptionDenied"; break;
-            case access_decision::allow: break;
+            case access_decision::auth_required:
+                error = "AuthRequired";
+                break;
+            case access_decision::denied:
+                error = "SubscriptionDenied";
+                break;
+            case access_decision::allow:
+                break;
             }
         }
         const std::string topic = topic_key(exchange, key.text);
         if (error.empty() && shard_.subscriptions().is_subscribed(*this, topic)) {
             error = "AlreadySubscribed";
         }
-        if (error.empty() && subscription_count() >= shard_.node().settings.limit.max_subscriptions_per_session) {
+        if (error.empty() &&
+            subscription_count() >= shard_.node().settings.limit.max_subscriptions_per_session) {
             error = "TooManySubscriptions";
         }
         if (error.empty()) {
@@ -140,7 +172,7 @@ bool myxi_session::subscribe(const myxi::action& a) {
             continue;
         }
         std::string subscribed = context;
-        subscribed.front() = '{';  // ,"exchange":…  →  {"exchange":…}
+        subscribed.front() = '{'; // ,"exchange":…  →  {"exchange":…}
         subscribed += '}';
         send_text(myxi::event("Subscribed", a.tag, subscribed));
     }

@@ -32,7 +32,7 @@ private:
     void reply_unsubscribed(std::string_view exchange, std::string_view routing_key_json,
                             bool automatic, std::string_view tag);
 
-    std::unique_ptr<identity> identity_;  // null while anonymous
+    std::unique_ptr<identity> identity_; // null while anonymous
 };
 
 } // namespace herald

@@ -4,9 +4,9 @@
 #include "shard/shard.hpp"
 
 #include <boost/asio/post.hpp>
-#include <fmt/format.h>
 
 #include <cerrno>
+#include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -26,8 +26,7 @@ const shared_frame& ping_frame() {
 
 } // namespace
 
-ws_session::ws_session(shard& owner, tcp::socket socket, std::size_t endpoint_index,
-                       dialect kind)
+ws_session::ws_session(shard& owner, tcp::socket socket, std::size_t endpoint_index, dialect kind)
     : shard_(owner)
     , socket_(std::move(socket))
     , last_heard_(owner.now())
@@ -39,11 +38,17 @@ ws_session::ws_session(shard& owner, tcp::socket socket, std::size_t endpoint_in
     shard_.metrics().sessions_by_endpoint[endpoint_index_].add();
 }
 
-ws_session::~ws_session() { finish(); }
+ws_session::~ws_session() {
+    finish();
+}
 
-std::string ws_session::id_text() const { return fmt::format("{:016x}", id_); }
+std::string ws_session::id_text() const {
+    return fmt::format("{:016x}", id_);
+}
 
-const limits& ws_session::limit() const { return shard_.node().settings.limit; }
+const limits& ws_session::limit() const {
+    return shard_.node().settings.limit;
+}
 
 void ws_session::start(std::string handshake_response, std::string_view early) {
     queue(std::make_shared<const std::string>(std::move(handshake_response)));
@@ -66,18 +71,18 @@ void ws_session::wait_readable() {
 
 void ws_session::on_readable(error_code ec) {
     if (ec || state_ == state::finished) {
-        return;  // closed under us: nothing more to do
+        return; // closed under us: nothing more to do
     }
     auto buffer = shard_.read_buffer();
     // A few reads per wake-up at most, so one busy client cannot starve its shard.
     for (int round = 0; round < 4; ++round) {
-        const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(),
-                                 MSG_DONTWAIT);
+        const ssize_t n =
+            ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
         if (n > 0) {
             last_heard_ = shard_.now();
             ping_sent_ = false;
             if (state_ == state::draining) {
-                continue;  // after our close frame, the client's bytes only matter as EOF
+                continue; // after our close frame, the client's bytes only matter as EOF
             }
             consume(buffer.first(static_cast<std::size_t>(n)));
             if (state_ == state::finished) {
@@ -89,7 +94,7 @@ void ws_session::on_readable(error_code ec) {
             continue;
         }
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            finish();  // EOF or reset: the network ended the session
+            finish(); // EOF or reset: the network ended the session
             return;
         }
         if (errno != EINTR) {
@@ -117,7 +122,8 @@ void ws_session::consume(std::span<char> fresh) {
         case ws::close_code::invalid_payload:
             errors[static_cast<std::size_t>(protocol_error::invalid_utf8)].add();
             break;
-        default: errors[static_cast<std::size_t>(protocol_error::frame_error)].add();
+        default:
+            errors[static_cast<std::size_t>(protocol_error::frame_error)].add();
         }
         std::string().swap(tail_);
         close(*outcome.failure);
@@ -129,7 +135,7 @@ void ws_session::consume(std::span<char> fresh) {
     }
     const auto rest = input.subspan(outcome.consumed);
     if (rest.empty()) {
-        std::string().swap(tail_);  // release the memory: idle sessions hold no buffer
+        std::string().swap(tail_); // release the memory: idle sessions hold no buffer
     } else if (tail_.empty()) {
         tail_.assign(rest.data(), rest.size());
     } else {
@@ -141,7 +147,7 @@ bool ws_session::handle(const ws::message& m) {
     using kind = ws::message::kind;
     switch (m.type) {
     case kind::text:
-    case kind::binary:  // Myxi treats binary frames as text
+    case kind::binary: // Myxi treats binary frames as text
         if (state_ == state::open) {
             on_text(m.payload);
         }
@@ -155,9 +161,8 @@ bool ws_session::handle(const ws::message& m) {
         peer_closed_ = true;
         if (state_ == state::open) {
             // Echo the client's status (RFC 6455 §5.5.1); a close without one gets 1000.
-            const auto code = m.close_status == 1005
-                                  ? ws::close_code::normal
-                                  : static_cast<ws::close_code>(m.close_status);
+            const auto code = m.close_status == 1005 ? ws::close_code::normal
+                                                     : static_cast<ws::close_code>(m.close_status);
             close(code);
         } else if (state_ == state::draining) {
             finish();
@@ -277,7 +282,7 @@ void ws_session::close(ws::close_code code, std::string_view reason) {
 
 void ws_session::close_slow_consumer() {
     if (state_ != state::open) {
-        return;  // the connection ended while the close was queued
+        return; // the connection ended while the close was queued
     }
     shard_.metrics().slow_consumer_closes.add();
     // Drop what the client will never read; a frame already half-sent must be finished, or
@@ -309,7 +314,7 @@ void ws_session::finish() {
     }
     state_ = state::finished;
     error_code ignored;
-    socket_.close(ignored);  // aborts pending waits; their handlers drop the last references
+    socket_.close(ignored); // aborts pending waits; their handlers drop the last references
     outbox_.clear();
     outbox_head_ = head_offset_ = outbox_bytes_ = 0;
     std::string().swap(tail_);
@@ -342,7 +347,8 @@ void ws_session::on_tick(steady_time now) {
             finish();
         }
         break;
-    case state::finished: break;
+    case state::finished:
+        break;
     }
 }
 

@@ -33,7 +33,7 @@ public:
     void start(std::string handshake_response, std::string_view early);
 
     std::uint64_t id() const { return id_; }
-    std::string id_text() const;  // 16 hex digits: node id, shard, sequence
+    std::string id_text() const; // 16 hex digits: node id, shard, sequence
 
     void deliver(const event_frames& frames) override;
     void send_text(std::string_view json);
@@ -57,9 +57,9 @@ protected:
 private:
     enum class state : std::uint8_t {
         open,
-        closing,   // our close frame is queued
-        draining,  // our close frame is sent; read until the client closes too
-        finished,  // the socket is closed
+        closing,  // our close frame is queued
+        draining, // our close frame is sent; read until the client closes too
+        finished, // the socket is closed
     };
 
     void wait_readable();
@@ -80,13 +80,13 @@ private:
 
     tcp::socket socket_;
     ws::message_reader reader_;
-    std::string tail_;  // an incomplete frame's bytes; empty (no allocation) between frames
+    std::string tail_; // an incomplete frame's bytes; empty (no allocation) between frames
     std::vector<shared_frame> outbox_;
-    std::size_t outbox_head_ = 0;    // outbox_[0..head) are sent
-    std::size_t head_offset_ = 0;    // bytes of outbox_[head] already sent
-    std::size_t outbox_bytes_ = 0;   // bytes not yet sent
+    std::size_t outbox_head_ = 0;  // outbox_[0..head) are sent
+    std::size_t head_offset_ = 0;  // bytes of outbox_[head] already sent
+    std::size_t outbox_bytes_ = 0; // bytes not yet sent
     steady_time last_heard_;
-    steady_time deadline_;           // closing/draining: give up then; shutdown: close then
+    steady_time deadline_; // closing/draining: give up then; shutdown: close then
     std::uint64_t id_;
     std::uint16_t endpoint_index_;
     dialect dialect_;
@@ -96,7 +96,7 @@ private:
     bool ping_sent_ = false;
     bool peer_closed_ = false;
     bool shutdown_pending_ = false;
-    bool slow_consumer_ = false;  // over the outbox limit; the close is on its way
+    bool slow_consumer_ = false; // over the outbox limit; the close is on its way
 };
 
 } // namespace herald

@@ -2,7 +2,6 @@
 // The one logging front door. spdlog, written to stderr; level from --log-level.
 
 #include <spdlog/spdlog.h>
-
 #include <string_view>
 
 namespace herald::log {

@@ -6,22 +6,21 @@ namespace herald {
 
 std::string_view to_string(action_label a) {
     static constexpr std::array<std::string_view, action_label_count> names = {
-        "Subscribe", "Unsubscribe", "ListSubscriptions", "Ping",
-        "Authenticate", "Deauthenticate", "other"};
+        "Subscribe",      "Unsubscribe", "ListSubscriptions", "Ping", "Authenticate",
+        "Deauthenticate", "other"};
     return names[static_cast<std::size_t>(a)];
 }
 
 std::string_view to_string(protocol_error e) {
     static constexpr std::array<std::string_view, protocol_error_count> names = {
-        "invalid_json", "invalid_action", "invalid_payload", "frame_error", "invalid_utf8",
-        "message_too_big", "bad_handshake", "handshake_timeout", "idle_timeout"};
+        "invalid_json",    "invalid_action", "invalid_payload",   "frame_error", "invalid_utf8",
+        "message_too_big", "bad_handshake",  "handshake_timeout", "idle_timeout"};
     return names[static_cast<std::size_t>(e)];
 }
 
 namespace {
 
-template <class Read>
-std::int64_t sum(const node_metrics_view& view, Read read) {
+template <class Read> std::int64_t sum(const node_metrics_view& view, Read read) {
     std::int64_t total = 0;
     for (const auto* s : view.shards) {
         total += static_cast<std::int64_t>(read(*s));
@@ -29,10 +28,8 @@ std::int64_t sum(const node_metrics_view& view, Read read) {
     return total;
 }
 
-void header(std::string& out, std::string_view name, std::string_view type,
-            std::string_view help) {
-    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
-                   type);
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+    fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
 
 } // namespace
@@ -62,12 +59,10 @@ std::string render_prometheus(const node_metrics_view& view) {
     header(out, "herald_actions_total", "counter", "Client actions by name and result.");
     for (std::size_t a = 0; a < action_label_count; ++a) {
         for (std::size_t r = 0; r < 2; ++r) {
-            fmt::format_to(std::back_inserter(out),
-                           "herald_actions_total{{action=\"{}\",result=\"{}\"}} {}\n",
-                           to_string(static_cast<action_label>(a)), r == 0 ? "ok" : "error",
-                           sum(view, [a, r](const shard_metrics& s) {
-                               return s.actions[a][r].value();
-                           }));
+            fmt::format_to(
+                std::back_inserter(out), "herald_actions_total{{action=\"{}\",result=\"{}\"}} {}\n",
+                to_string(static_cast<action_label>(a)), r == 0 ? "ok" : "error",
+                sum(view, [a, r](const shard_metrics& s) { return s.actions[a][r].value(); }));
         }
     }
     simple("herald_events_published_total", "counter", "Events published through this node.",
@@ -86,11 +81,10 @@ std::string render_prometheus(const node_metrics_view& view) {
 
     header(out, "herald_protocol_errors_total", "counter", "Bad client input by kind.");
     for (std::size_t p = 0; p < protocol_error_count; ++p) {
-        fmt::format_to(std::back_inserter(out), "herald_protocol_errors_total{{code=\"{}\"}} {}\n",
-                       to_string(static_cast<protocol_error>(p)),
-                       sum(view, [p](const shard_metrics& s) {
-                           return s.protocol_errors[p].value();
-                       }));
+        fmt::format_to(
+            std::back_inserter(out), "herald_protocol_errors_total{{code=\"{}\"}} {}\n",
+            to_string(static_cast<protocol_error>(p)),
+            sum(view, [p](const shard_metrics& s) { return s.protocol_errors[p].value(); }));
     }
     simple("herald_slow_consumer_closes_total", "counter",
            "Sessions closed because their outbox passed max_outbox_bytes.",

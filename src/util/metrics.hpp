@@ -68,20 +68,20 @@ struct shard_metrics {
     explicit shard_metrics(std::size_t endpoints)
         : sessions_by_endpoint(std::make_unique<gauge[]>(endpoints)) {}
 
-    gauge connections;  // open TCP connections, upgraded or not
+    gauge connections; // open TCP connections, upgraded or not
     std::unique_ptr<gauge[]> sessions_by_endpoint;
     gauge subscriptions;
     std::array<std::array<counter, 2>, action_label_count> actions;
-    counter deliveries;  // event frames queued to sessions
-    counter bytes_out;   // bytes written to sockets, WebSocket and HTTP
+    counter deliveries; // event frames queued to sessions
+    counter bytes_out;  // bytes written to sockets, WebSocket and HTTP
     std::array<counter, protocol_error_count> protocol_errors;
     counter slow_consumer_closes;
-    counter events_dropped;  // events that arrived for a topic no local session wanted any more
+    counter events_dropped; // events that arrived for a topic no local session wanted any more
 };
 
 struct node_metrics_view {
     std::vector<const shard_metrics*> shards;
-    std::vector<std::string> endpoint_paths;  // index = endpoint index
+    std::vector<std::string> endpoint_paths; // index = endpoint index
     std::uint64_t events_published = 0;
     std::uint64_t events_routed = 0;
     bool ready = false;
