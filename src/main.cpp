@@ -24,6 +24,14 @@ sigset_t block_stop_signals() {
     return signals;
 }
 
+// A flag given on the command line wins over the file and the environment.
+template <typename Setting, typename Flag>
+void override_with(Setting& setting, const std::optional<Flag>& flag) {
+    if (flag) {
+        setting = *flag;
+    }
+}
+
 int serve(herald::config settings) {
     const auto signals = block_stop_signals();
     const auto threads = settings.threads;
@@ -114,18 +122,12 @@ int main(int argc, char** argv) {
             herald::apply_toml_file(settings, config_file);
         }
         herald::apply_environment(settings);
-        if (port)
-            settings.port = *port;
-        if (bind)
-            settings.bind = *bind;
-        if (api_key)
-            settings.api_key = *api_key;
-        if (log_level)
-            settings.log_level = *log_level;
-        if (threads)
-            settings.threads = *threads;
-        if (node_id)
-            settings.node_id = *node_id;
+        override_with(settings.port, port);
+        override_with(settings.bind, bind);
+        override_with(settings.api_key, api_key);
+        override_with(settings.log_level, log_level);
+        override_with(settings.threads, threads);
+        override_with(settings.node_id, node_id);
         if (shutdown_time) {
             settings.shutdown_time =
                 std::chrono::milliseconds(static_cast<std::int64_t>(*shutdown_time * 1000));
