@@ -2,6 +2,7 @@
 
 #include "app/config.hpp"
 #include "auth/jwt_verifier.hpp"
+#include "shard/session_id_maker.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -18,7 +19,7 @@ struct node_context {
     const config& settings;
     const jwt_verifier& jwt;
     bus_thread& bus;
-    std::uint16_t node_id;
+    session_id_maker session_ids;                // node id + scrambled shard and sequence
     std::function<std::string()> render_metrics; // any thread
     std::atomic<bool> draining{false};           // shutting down: /readyz answers 503
 };

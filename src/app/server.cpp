@@ -57,7 +57,12 @@ server::server(config settings)
             }
         });
     node_ = std::unique_ptr<node_context>(
-        new node_context{settings_, jwt_, *bus_, pick_node_id(settings_), {}, {}});
+        new node_context{settings_,
+                         jwt_,
+                         *bus_,
+                         session_id_maker(pick_node_id(settings_), session_id_maker::random_key()),
+                         {},
+                         {}});
     node_->render_metrics = [this] {
         return render_metrics();
     };

@@ -29,7 +29,7 @@ public:
     void stop();
 
     tcp::endpoint local_endpoint() const;
-    std::uint16_t node_id() const { return node_->node_id; }
+    std::uint16_t node_id() const { return node_->session_ids.node_id(); }
 
 private:
     std::string render_metrics() const;

@@ -30,8 +30,7 @@ ws_session::ws_session(shard& owner, tcp::socket socket, std::size_t endpoint_in
     : shard_(owner)
     , socket_(std::move(socket))
     , last_heard_(owner.now())
-    , id_((std::uint64_t{owner.node().node_id} << 48) | (std::uint64_t{owner.index()} << 42) |
-          (owner.next_session_number() & ((std::uint64_t{1} << 42) - 1)))
+    , id_(owner.node().session_ids.make(owner.index(), owner.next_session_number()))
     , endpoint_index_(static_cast<std::uint16_t>(endpoint_index))
     , dialect_(kind) {
     shard_.attach(*this);

@@ -33,7 +33,7 @@ public:
     void start(std::string handshake_response, std::string_view early);
 
     std::uint64_t id() const { return id_; }
-    std::string id_text() const; // 16 hex digits: node id, shard, sequence
+    std::string id_text() const; // 16 hex digits: see shard/session_id_maker.hpp
 
     void deliver(const event_frames& frames) override;
     void send_text(std::string_view json);
