@@ -48,6 +48,22 @@ test('a malformed body is 400 with an error and the field that is wrong', async 
   assert.equal(noEvent.body.detail, '[1].event must be a non-empty string');
 });
 
+test('an exchange the config does not declare is 400 unknown_exchange, and nothing is published', async () => {
+  const client = await connectMyxi(node);
+  await client.request('Subscribe', { exchange: 'w', routing_key: 'batch' });
+  const single = await publish(node, { exchange: 'nope', routing_key: 'k', event: 'E' });
+  assert.deepEqual(single, { status: 400, body: { error: 'unknown_exchange', detail: '.exchange "nope" is not declared' } });
+  const batch = await publish(node, [
+    { exchange: 'w', routing_key: 'batch', event: 'first' },
+    { exchange: 'nope', routing_key: 'k', event: 'E' },
+  ]);
+  assert.equal(batch.status, 400);
+  assert.equal(batch.body.detail, '[1].exchange "nope" is not declared');
+  await client.request('Ping', {});  // anything published before the Pong has arrived
+  assert.ok(!client.received.some((m) => m.event === 'first'), 'a batch is all or nothing');
+  await client.close();
+});
+
 test('a missing key is 401 and a wrong key is 403', async () => {
   const missing = await publish(node, { exchange: 'w', routing_key: 'k', event: 'E' }, { key: null });
   assert.equal(missing.status, 401);
