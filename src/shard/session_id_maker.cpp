@@ -20,7 +20,9 @@ std::uint64_t round_function(std::uint64_t half, std::uint32_t round_key) {
 
 } // namespace
 
-session_id_maker::session_id_maker(std::uint16_t node_id, key k) : node_id_(node_id), key_(k) {}
+session_id_maker::session_id_maker(std::uint16_t node_id, key k)
+    : node_id_(node_id)
+    , key_(k) {}
 
 session_id_maker::key session_id_maker::random_key() {
     std::random_device random;

@@ -13,9 +13,9 @@ namespace herald {
 class session_id_maker {
 public:
     static constexpr unsigned max_shards = 64;
-    static constexpr unsigned sequence_bits = 42;  // 4.4e12 sessions per shard before a repeat
+    static constexpr unsigned sequence_bits = 42; // 4.4e12 sessions per shard before a repeat
 
-    using key = std::array<std::uint32_t, 4>;  // one per Feistel round
+    using key = std::array<std::uint32_t, 4>; // one per Feistel round
     session_id_maker(std::uint16_t node_id, key k);
     static key random_key();
 

@@ -46,8 +46,8 @@ std::optional<std::string> find_undeclared_exchange(const config& settings, std:
     const bool is_array = first != std::string_view::npos && body[first] == '[';
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (!access_of(settings, events[i].exchange)) {
-            return fmt::format("{}.exchange \"{}\" is not declared", is_array ? fmt::format("[{}]", i) : "",
-                               events[i].exchange);
+            return fmt::format("{}.exchange \"{}\" is not declared",
+                               is_array ? fmt::format("[{}]", i) : "", events[i].exchange);
         }
     }
     return std::nullopt;

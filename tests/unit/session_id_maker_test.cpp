@@ -1,7 +1,6 @@
 #include "shard/session_id_maker.hpp"
 
 #include <gtest/gtest.h>
-
 #include <unordered_set>
 
 using herald::session_id_maker;
