@@ -1,4 +1,4 @@
-// The herald command: --help, bad flags and keys, port precedence, `herald publish`.
+// The herald command: --help, bad flags and keys, port and bind precedence, `herald publish`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -58,22 +58,37 @@ async function freePort() {
   return port;
 }
 
-// Starts herald without --port and returns the port it says it listens on.
-async function listeningPort(args, env) {
-  const child = spawn(binary, ['--bind', '127.0.0.1', '--threads', '1', ...args],
-    { env: { ...process.env, HERALD_PORT: '', MYXI_PORT: '', MIXI_PORT: '', PORT: '', ...env } });
+// Starts herald with no port or bind address from the environment but `env`, waits for its
+// listening line and returns the address it names, with a stop() that ends it by PID.
+async function startListening(args, env) {
+  const child = spawn(binary, ['--threads', '1', ...args], {
+    env: { ...process.env, HERALD_PORT: '', MYXI_PORT: '', MIXI_PORT: '', PORT: '', MYXI_BIND_ADDRESS: '', ...env },
+  });
   let output = '';
-  const port = await within(15000, new Promise((resolve, reject) => {
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const [host, port] = await within(15000, new Promise((resolve, reject) => {
     child.stderr.on('data', (d) => {
       output += d;
-      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
+      const match = /listening on http:\/\/([^\s]+):(\d+)/.exec(output);
+      if (match) resolve([match[1], Number(match[2])]);
     });
-    child.on('exit', () => reject(new Error(`herald exited: ${output}`)));
+    exited.then(() => reject(new Error(`herald exited: ${output}`)));
   }), 'the listening line');
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  return port;
+  return { host, port, stop: async () => { child.kill('SIGTERM'); await exited; } };
+}
+
+async function listeningPort(args, env) {
+  const node = await startListening(['--bind', '127.0.0.1', ...args], env);
+  await node.stop();
+  return node.port;
+}
+
+// Resolves true when a TCP connection to host:port is accepted, false when it is refused.
+function accepts(host, port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  });
 }
 
 test('the port comes from --port, else HERALD_PORT, else MYXI_PORT, else MIXI_PORT, else PORT', async () => {
@@ -103,5 +118,33 @@ test('herald publish delivers an event through the HTTP API', async () => {
     await client.close();
   } finally {
     await node.stop();
+  }
+});
+
+test('the bind address comes from --bind, else MYXI_BIND_ADDRESS, else all interfaces', async () => {
+  const port = String(await freePort());
+  const flagged = await startListening(['--bind', '127.0.0.3', '--port', port], { MYXI_BIND_ADDRESS: '127.0.0.2' });
+  try {
+    assert.equal(flagged.host, '127.0.0.3');
+    assert.equal(await accepts('127.0.0.3', flagged.port), true);
+    assert.equal(await accepts('127.0.0.2', flagged.port), false, 'the variable is overridden');
+  } finally {
+    await flagged.stop();
+  }
+  const fromEnvironment = await startListening(['--port', port], { MYXI_BIND_ADDRESS: '127.0.0.2' });
+  try {
+    assert.equal(fromEnvironment.host, '127.0.0.2');
+    assert.equal(await accepts('127.0.0.2', fromEnvironment.port), true);
+    assert.equal(await accepts('127.0.0.1', fromEnvironment.port), false, 'only the named address');
+  } finally {
+    await fromEnvironment.stop();
+  }
+  const everywhere = await startListening(['--port', port], {});
+  try {
+    assert.equal(everywhere.host, '0.0.0.0');
+    assert.equal(await accepts('127.0.0.1', everywhere.port), true);
+    assert.equal(await accepts('127.0.0.2', everywhere.port), true);
+  } finally {
+    await everywhere.stop();
   }
 });
