@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "app/endpoint_match.hpp"
+
 #include <boost/asio/ip/address.hpp>
 
 #include <cstdlib>
@@ -110,14 +112,19 @@ void apply_limits(limits& l, const toml::table& t) {
     }
 }
 
-// An endpoint path is matched exactly against the request path (query removed), so it must be
-// a plain path, and not one the HTTP API answers.
+// An endpoint path is matched against the request path (query removed): exactly, or as a
+// prefix when it ends in `/*` (see endpoint_match.hpp). So it must be a plain path, with `*`
+// only as that last segment, and not one the HTTP API answers.
 void check_endpoint_path(std::string_view path, const std::string& key) {
     if (path.empty() || path[0] != '/') {
         fail(key, "must start with /");
     }
     if (path.find_first_of("?# ") != std::string_view::npos) {
         fail(key, "must be a plain path, without ?, # or spaces");
+    }
+    const auto star = path.find('*');
+    if (star != std::string_view::npos && !(is_prefix_endpoint(path) && star == path.size() - 1)) {
+        fail(key, "may hold * only as its last segment, as in /live/*");
     }
     for (std::string_view taken : {"/", "/healthz", "/readyz", "/metrics", "/api/publish"}) {
         if (path == taken) {

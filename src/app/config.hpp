@@ -29,7 +29,7 @@ struct limits {
 };
 
 struct endpoint_config {
-    std::string path; // exact URL path, e.g. "/pushwss"
+    std::string path; // exact URL path, e.g. "/pushwss", or a prefix: "/live/*", "/*"
     dialect kind = dialect::myxi;
 };
 

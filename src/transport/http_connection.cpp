@@ -1,5 +1,6 @@
 #include "transport/http_connection.hpp"
 
+#include "app/endpoint_match.hpp"
 #include "app/node_context.hpp"
 #include "shard/shard.hpp"
 #include "transport/handshake.hpp"
@@ -104,13 +105,9 @@ void http_connection::on_request() {
 }
 
 bool http_connection::try_upgrade(std::string_view path) {
-    const auto& endpoints = shard_.node().settings.endpoints;
-    std::size_t index = 0;
-    while (index < endpoints.size() && endpoints[index].path != path) {
-        ++index;
-    }
+    const auto index = match_endpoint(shard_.node().settings.endpoints, path);
     const auto& request = parser_->get();
-    if (index == endpoints.size()) {
+    if (!index) {
         // Not the demo page or any other HTTP answer: a WebSocket client at the wrong path
         // should see why it failed.
         respond(
@@ -135,7 +132,7 @@ bool http_connection::try_upgrade(std::string_view path) {
         return true;
     }
     auto response = switching_protocols_response(request[http::field::sec_websocket_key]);
-    auto session = std::make_shared<myxi_session>(shard_, std::move(socket_), index);
+    auto session = std::make_shared<myxi_session>(shard_, std::move(socket_), *index);
     // The session counts the connection from now on.
     shard_.metrics().connections.add();
     const std::string early = std::move(received_);

@@ -36,6 +36,8 @@ test('a bad config key or value fails at start with one line naming it', () => {
     ['port = \n', 'herald.toml'],
     ['bind = "localhost"\n', 'bind'],
     ['[[endpoints]]\npath = "/metrics"\n', 'endpoints[0].path'],
+    ['[[endpoints]]\npath = "/live/*/x"\n', 'endpoints[0].path'],
+    ['[[endpoints]]\npath = "/live*"\n', 'endpoints[0].path'],
     ['[auth]\njwt_public_key = "x"\njwt_public_key_file = "/etc/hostname"\n', 'jwt_public_key'],
     ['[auth]\njwt_public_key = "not a key"\n', 'auth.jwt_public_key'],
   ]) {

@@ -51,15 +51,61 @@ test('the config maps any path to the Myxi dialect, in place of /pushwss', async
     const m = await metrics(mapped);
     assert.equal(m.get('herald_sessions{endpoint="/live"}'), 1);
     assert.equal(m.get('herald_sessions{endpoint="/ws/v1"}'), 1);
-    const refused = await new Promise((resolve) => {
-      const ws = new WebSocket(mapped.wsUrl('/pushwss'));
-      ws.on('unexpected-response', (request, response) => { resolve(response.statusCode); request.destroy(); });
-      ws.on('open', () => { resolve('open'); ws.terminate(); });
-    });
-    assert.equal(refused, 404, 'the default path is replaced');
+    assert.equal(await upgradeStatus(mapped, '/pushwss'), 404, 'the default path is replaced');
     await Promise.all([live.close(), v1.close()]);
   } finally {
     assert.equal((await mapped.stop()).code, 0);
+  }
+});
+
+// 'open' when a WebSocket upgrade to `path` succeeds, else the HTTP status it was refused with.
+function upgradeStatus(node, path) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(node.wsUrl(path));
+    ws.on('unexpected-response', (request, response) => { resolve(response.statusCode); request.destroy(); });
+    ws.on('open', () => { resolve('open'); ws.terminate(); });
+  });
+}
+
+test('an endpoint ending in /* takes every path below it, and /* takes any path, as Myxi 1.4 did', async () => {
+  const prefixed = await startHerald({ config: `${config}
+[[endpoints]]
+path = "/live/*"
+[[endpoints]]
+path = "/live/exact"
+` });
+  try {
+    for (const path of ['/live', '/live/', '/live/room/7', '/live/exact']) {
+      assert.equal(await upgradeStatus(prefixed, path), 'open', path);
+    }
+    for (const path of ['/lively', '/', '/pushwss']) {
+      assert.equal(await upgradeStatus(prefixed, path), 404, path);
+    }
+    const room = await connectMyxi(prefixed, '/live/room/7?token=x');
+    const exact = await connectMyxi(prefixed, '/live/exact');
+    const m = await metrics(prefixed);
+    assert.equal(m.get('herald_sessions{endpoint="/live/*"}'), 1, 'counted under the prefix endpoint');
+    assert.equal(m.get('herald_sessions{endpoint="/live/exact"}'), 1, 'the exact path wins over the prefix');
+    await Promise.all([room.close(), exact.close()]);
+  } finally {
+    assert.equal((await prefixed.stop()).code, 0);
+  }
+
+  const anywhere = await startHerald({ config: `${config}
+[[endpoints]]
+path = "/*"
+` });
+  try {
+    for (const path of ['/', '/pushwss', '/any/path/at/all', '/metrics']) {
+      const client = await connectMyxi(anywhere, path);
+      assert.equal((await client.request('Subscribe', { exchange: 'widgets', routing_key: 'k' })).event, 'Subscribed', path);
+      await client.close();
+    }
+    const page = await fetch(anywhere.url('/'));
+    assert.equal(page.status, 200, 'plain HTTP requests still get the demo page');
+    assert.equal((await fetch(anywhere.url('/healthz'))).status, 200, 'and the HTTP API');
+  } finally {
+    assert.equal((await anywhere.stop()).code, 0);
   }
 });
 
