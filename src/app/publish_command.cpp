@@ -8,6 +8,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
 
 #include <cstdlib>
 #include <fmt/format.h>
@@ -17,33 +18,33 @@ namespace herald {
 
 namespace http = boost::beast::http;
 
-namespace {
-
-struct http_target {
-    std::string host;
-    std::string port;
-};
-
-// Accepts http://host[:port][/...]; the path is always /api/publish.
-bool parse_url(std::string_view url, http_target& out) {
-    constexpr std::string_view scheme = "http://";
-    if (url.substr(0, scheme.size()) != scheme) {
-        return false;
+std::optional<publish_target> parse_publish_url(std::string_view url) {
+    const auto parsed = boost::urls::parse_uri(url);
+    if (!parsed || parsed->scheme_id() != boost::urls::scheme::http || parsed->host().empty() ||
+        parsed->has_query() || parsed->has_fragment()) {
+        return std::nullopt;
     }
-    url.remove_prefix(scheme.size());
-    url = url.substr(0, url.find('/'));
-    const auto colon = url.rfind(':');
-    out.host = std::string(url.substr(0, colon));
-    out.port = colon == std::string_view::npos ? "80" : std::string(url.substr(colon + 1));
-    return !out.host.empty() && !out.port.empty();
+    if (parsed->has_port() && parsed->port_number() == 0) { // empty, not a number, or 0
+        return std::nullopt;
+    }
+    publish_target target;
+    target.host = parsed->host_address();
+    target.port = parsed->has_port() ? std::string(parsed->port()) : "80";
+    target.host_header = parsed->encoded_host_and_port();
+    std::string_view path = parsed->encoded_path();
+    while (path.ends_with('/')) {
+        path.remove_suffix(1);
+    }
+    constexpr std::string_view api = "/api/publish";
+    target.path = path.ends_with(api) ? std::string(path) : std::string(path) + std::string(api);
+    return target;
 }
 
-} // namespace
-
 int run_publish(const publish_options& o) {
-    http_target target;
-    if (!parse_url(o.url, target)) {
-        std::cerr << "herald publish: --url must look like http://host:port\n";
+    const auto target = parse_publish_url(o.url);
+    if (!target) {
+        std::cerr << "herald publish: --url must look like http://host:port or "
+                     "http://host:port/prefix\n";
         return 2;
     }
     std::string api_key = o.api_key;
@@ -59,9 +60,9 @@ int run_publish(const publish_options& o) {
         net::io_context io;
         tcp::resolver resolver(io);
         tcp::socket socket(io);
-        net::connect(socket, resolver.resolve(target.host, target.port));
-        http::request<http::string_body> request(http::verb::post, "/api/publish", 11);
-        request.set(http::field::host, target.host);
+        net::connect(socket, resolver.resolve(target->host, target->port));
+        http::request<http::string_body> request(http::verb::post, target->path, 11);
+        request.set(http::field::host, target->host_header);
         request.set(http::field::content_type, "application/json");
         if (!api_key.empty()) {
             request.set(http::field::authorization, "Bearer " + api_key);

@@ -114,9 +114,17 @@ test('herald publish delivers an event through the HTTP API', async () => {
     const event = await client.next('hello');
     assert.deepEqual(event.payload, { from: 'shell' });
 
+    const fullPath = run(['publish', '--url', node.url('/api/publish'), '--api-key', 'test-key', '--exchange', 'demo',
+      '--routing-key', 'clock', '--event', 'again']);
+    assert.equal(fullPath.status, 0, fullPath.stderr);
+    assert.equal((await client.next('again')).event, 'again');
+
     const refused = run(['publish', '--url', node.url(''), '--api-key', 'wrong', '--exchange', 'demo',
       '--routing-key', 'clock', '--event', 'hello']);
     assert.equal(refused.status, 1);
+    const notHttp = run(['publish', '--url', 'https://127.0.0.1:1', '--exchange', 'demo', '--routing-key', 'clock', '--event', 'x']);
+    assert.equal(notHttp.status, 2);
+    assert.match(notHttp.stderr, /--url/);
     await client.close();
   } finally {
     await node.stop();
