@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         must_be_json(herald::myxi::error(action.error().tag, action.error().error));
     }
 
-    auto events = herald::parse_publish_request(text);
+    auto events = herald::parse_publish_request(
+        text, [](std::string_view exchange) { return exchange != "undeclared"; });
     if (events) {
         for (const auto& e : *events) {
             must_be_json(e.body);

@@ -6,7 +6,6 @@
 #include "util/log.hpp"
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <pthread.h>
@@ -35,21 +34,7 @@ void override_with(Setting& setting, const std::optional<Flag>& flag) {
 int serve(herald::config settings) {
     const auto signals = block_stop_signals();
     const auto threads = settings.threads;
-    // The server checks what is left (the JWT key, the port) before any warning is printed,
-    // so a bad setting fails with exactly one line.
-    const bool all_public = settings.exchanges.empty();
-    const bool needs_tokens =
-        std::any_of(settings.exchanges.begin(), settings.exchanges.end(),
-                    [](const auto& e) { return e.second != herald::exchange_access::open; });
-    const bool has_key = !settings.jwt.hs256_secret.empty() || !settings.jwt.public_key_pem.empty();
     herald::server node(std::move(settings));
-    if (all_public) {
-        herald::log::warn("no exchanges are declared: every exchange is public");
-    }
-    if (needs_tokens && !has_key) {
-        herald::log::warn("exchanges need authentication but no JWT key is set ([auth]): "
-                          "no session can authenticate");
-    }
     node.start();
     const auto where = node.local_endpoint();
     herald::log::info("herald listening on http://{}:{} (node {:04x}, {} threads)",

@@ -9,6 +9,7 @@
 #include "transport/listener.hpp"
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -39,6 +40,21 @@ event_frames frame_event(const bus_event& e) {
         std::make_shared<const std::string>(ws::make_frame(
             ws::opcode::text, myxi::application_event(e.body, e.exchange, e.routing_key)));
     return frames;
+}
+
+// Settings that are valid but probably not what was meant. Printed once the server is built,
+// so a setting that fails the start fails it with exactly one line.
+void warn_about(const config& settings, const jwt_verifier& jwt) {
+    if (settings.exchanges.empty()) {
+        log::warn("no exchanges are declared: every exchange is public");
+    }
+    const bool needs_tokens =
+        std::any_of(settings.exchanges.begin(), settings.exchanges.end(),
+                    [](const auto& e) { return e.second != exchange_access::open; });
+    if (needs_tokens && !jwt.enabled()) {
+        log::warn("exchanges need authentication but no JWT key is set ([auth]): "
+                  "no session can authenticate");
+    }
 }
 
 } // namespace
@@ -79,6 +95,7 @@ server::server(config settings)
     if (settings_.demo_clock) {
         demo_ = std::make_unique<demo_publisher>(shards_.front()->context(), *bus_);
     }
+    warn_about(settings_, jwt_);
 }
 
 server::~server() {

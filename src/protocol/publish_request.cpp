@@ -51,8 +51,8 @@ std::string raw_text(simdjson::ondemand::value value) {
 }
 
 // Validates one event object of the DOM; fills everything but the payload bytes.
-boost::system::result<published_event, publish_error> check_event(element e,
-                                                                  std::string_view where) {
+boost::system::result<published_event, publish_error>
+check_event(element e, std::string_view where, const exchange_filter& is_declared) {
     simdjson::dom::object object;
     if (e.get(object) != simdjson::SUCCESS) {
         return field_error(where.empty() ? "body" : where, " must be an object");
@@ -63,6 +63,10 @@ boost::system::result<published_event, publish_error> check_event(element e,
     if (object["exchange"].get(text) != simdjson::SUCCESS || text.empty() ||
         text.find('\0') != std::string_view::npos) {
         return field_error(where, ".exchange must be a non-empty string");
+    }
+    if (!is_declared(text)) {
+        return publish_error{"unknown_exchange",
+                             fmt::format("{}.exchange \"{}\" is not declared", where, text)};
     }
     out.exchange = std::string(text);
 
@@ -91,7 +95,7 @@ boost::system::result<published_event, publish_error> check_event(element e,
 } // namespace
 
 boost::system::result<std::vector<published_event>, publish_error>
-parse_publish_request(std::string_view body) {
+parse_publish_request(std::string_view body, const exchange_filter& is_declared) {
     const simdjson::padded_string padded(body);
 
     // Pass 1 (DOM): validates every byte and checks the fields.
@@ -105,7 +109,7 @@ parse_publish_request(std::string_view body) {
     if (root.get(list) == simdjson::SUCCESS) {
         std::size_t i = 0;
         for (element each : list) {
-            auto checked = check_event(each, fmt::format("[{}]", i++));
+            auto checked = check_event(each, fmt::format("[{}]", i++), is_declared);
             if (!checked) {
                 return checked.error();
             }
@@ -115,7 +119,7 @@ parse_publish_request(std::string_view body) {
             return publish_error{"invalid_field", "body is an empty array"};
         }
     } else {
-        auto checked = check_event(root, "");
+        auto checked = check_event(root, "", is_declared);
         if (!checked) {
             return checked.error();
         }

@@ -48,6 +48,7 @@ void shard::stop() {
 
 void shard::tick() {
     now_ = std::chrono::steady_clock::now();
+    wall_now_ = std::chrono::system_clock::now();
     // Timeouts: a connection may unlink itself (or others may die) while we walk, so step
     // past each one before calling it.
     for (auto it = connections_.begin(); it != connections_.end();) {

@@ -37,6 +37,9 @@ public:
     std::span<char> read_buffer() { return read_buffer_; }
     std::uint64_t next_session_number() { return ++sessions_started_; }
     steady_time now() const { return now_; }
+    // The wall clock as of the last tick: for deadlines set in wall time, such as a token's
+    // exp, read by every session on every tick.
+    std::chrono::system_clock::time_point wall_now() const { return wall_now_; }
 
     void attach(shard_connection& c) { connections_.push_back(c); }
     std::size_t connection_count() const { return connections_.size(); }
@@ -74,6 +77,7 @@ private:
     std::vector<char> read_buffer_;
     std::uint64_t sessions_started_ = 0;
     steady_time now_ = std::chrono::steady_clock::now();
+    std::chrono::system_clock::time_point wall_now_ = std::chrono::system_clock::now();
     net::steady_timer tick_timer_;
 
     using connection_list =

@@ -37,22 +37,6 @@ bool same_secret(std::string_view given, std::string_view expected) {
            CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
-// Like Myxi's push_event, refuse an exchange the node does not serve: such an event could never
-// reach anyone, and the back end should hear of its mistake. Says which event, like
-// parse_publish_request's details.
-std::optional<std::string> find_undeclared_exchange(const config& settings, std::string_view body,
-                                                    const std::vector<published_event>& events) {
-    const auto first = body.find_first_not_of(" \t\r\n");
-    const bool is_array = first != std::string_view::npos && body[first] == '[';
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        if (!access_of(settings, events[i].exchange)) {
-            return fmt::format("{}.exchange \"{}\" is not declared",
-                               is_array ? fmt::format("[{}]", i) : "", events[i].exchange);
-        }
-    }
-    return std::nullopt;
-}
-
 http_response publish(shard& s, const http_request& request) {
     const auto& settings = s.node().settings;
     if (settings.api_key.empty()) {
@@ -71,12 +55,11 @@ http_response publish(shard& s, const http_request& request) {
         !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme)) { // RFC 7235
         return json_error(403, "forbidden", "the API key is wrong");
     }
-    auto parsed = parse_publish_request(request.body());
+    auto parsed = parse_publish_request(request.body(), [&settings](std::string_view exchange) {
+        return access_of(settings, exchange).has_value();
+    });
     if (!parsed) {
         return json_error(400, parsed.error().error, parsed.error().detail);
-    }
-    if (auto unknown = find_undeclared_exchange(settings, request.body(), *parsed)) {
-        return json_error(400, "unknown_exchange", *unknown);
     }
     const auto count = parsed->size();
     for (auto& e : *parsed) {

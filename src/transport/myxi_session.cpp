@@ -68,7 +68,7 @@ void myxi_session::on_open_tick() {
         return;
     }
     const auto leeway = shard_.node().settings.jwt.leeway;
-    if (std::chrono::system_clock::now() < *identity_->expires_at + leeway) {
+    if (shard_.wall_now() < *identity_->expires_at + leeway) {
         return;
     }
     identity_.reset();
@@ -155,16 +155,18 @@ bool myxi_session::subscribe(const myxi::action& a) {
                 break;
             }
         }
-        const std::string topic = topic_key(exchange, key.text);
-        if (error.empty() && shard_.subscriptions().is_subscribed(*this, topic)) {
-            error = "AlreadySubscribed";
-        }
-        if (error.empty() &&
-            subscription_count() >= shard_.node().settings.limit.max_subscriptions_per_session) {
-            error = "TooManySubscriptions";
-        }
         if (error.empty()) {
-            shard_.subscribe(*this, topic);
+            const std::string topic = topic_key(exchange, key.text);
+            // A repeat is AlreadySubscribed even when the session is at its limit: it asks for
+            // nothing new. Only a full session pays for the extra lookup.
+            if (subscription_count() >=
+                shard_.node().settings.limit.max_subscriptions_per_session) {
+                error = shard_.subscriptions().is_subscribed(*this, topic) ? "AlreadySubscribed"
+                                                                           : "TooManySubscriptions";
+            } else if (shard_.subscribe(*this, topic) ==
+                       hub::subscribe_outcome::already_subscribed) {
+                error = "AlreadySubscribed";
+            }
         }
         if (!error.empty()) {
             all_ok = false;

@@ -61,7 +61,8 @@ async function freePort() {
 }
 
 // Starts herald with no port or bind address from the environment but `env`, waits for its
-// listening line and returns the address it names, with a stop() that ends it by PID.
+// listening line and returns the address it names and what it logged until then, with a stop()
+// that ends it by PID.
 async function startListening(args, env) {
   const child = spawn(binary, ['--threads', '1', ...args], {
     env: { ...process.env, HERALD_PORT: '', MYXI_PORT: '', MIXI_PORT: '', PORT: '', MYXI_BIND_ADDRESS: '', ...env },
@@ -76,7 +77,7 @@ async function startListening(args, env) {
     });
     exited.then(() => reject(new Error(`herald exited: ${output}`)));
   }), 'the listening line');
-  return { host, port, stop: async () => { child.kill('SIGTERM'); await exited; } };
+  return { host, port, log: output, stop: async () => { child.kill('SIGTERM'); await exited; } };
 }
 
 async function listeningPort(args, env) {
@@ -157,4 +158,24 @@ test('the bind address comes from --bind, else MYXI_BIND_ADDRESS, else all inter
   } finally {
     await everywhere.stop();
   }
+});
+
+test('settings that are valid but likely wrong are warned about at start', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-warn-'));
+  const startWith = async (text) => {
+    const file = join(dir, 'herald.toml');
+    writeFileSync(file, text);
+    const node = await startListening(['--bind', '127.0.0.1', '--port', '0', '--config', file], {});
+    await node.stop();
+    return node.log;
+  };
+  const noExchanges = 'no exchanges are declared: every exchange is public';
+  const noKey = 'exchanges need authentication but no JWT key is set';
+  const open = await startWith('');
+  assert.ok(open.includes(noExchanges), open);
+  const locked = await startWith('[exchanges.members]\naccess = "authenticated"\n');
+  assert.ok(locked.includes(noKey), locked);
+  assert.ok(!locked.includes(noExchanges), locked);
+  const keyed = await startWith('[exchanges.members]\naccess = "authenticated"\n[auth]\njwt_secret = "s"\n');
+  assert.ok(!keyed.includes(noKey), keyed);
 });

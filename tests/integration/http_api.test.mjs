@@ -128,7 +128,16 @@ test('metrics count connections, sessions, subscriptions, actions and deliveries
   await client.request('Subscribe', { exchange: 'nope', routing_key: 'm' });
   await publish(node, { exchange: 'w', routing_key: 'm', event: 'E', payload: {} });
   await client.next('E');
+  const before = await metrics(node);
+  client.sendRaw('not json');
+  await client.next((msg) => msg.payload?.error === 'InvalidJSON', 'the InvalidJSON error');
+  await client.request('NoSuchAction', {});
   const m = await metrics(node);
+  for (const code of ['invalid_json', 'invalid_action']) {
+    const name = `herald_protocol_errors_total{code="${code}"}`;
+    assert.equal(m.get(name), (before.get(name) ?? 0) + 1, name);
+  }
+  assert.ok(m.has('herald_events_dropped_total'));
   assert.ok(m.get('herald_sessions{endpoint="/pushwss"}') >= 1);
   assert.ok(m.get('herald_subscriptions') >= 1);
   assert.ok(m.get('herald_actions_total{action="Subscribe",result="ok"}') >= 1);
@@ -136,7 +145,6 @@ test('metrics count connections, sessions, subscriptions, actions and deliveries
   assert.ok(m.get('herald_deliveries_total') >= 1);
   assert.ok(m.get('herald_events_published_total') >= 1);
   assert.ok(m.get('herald_bytes_out_total') > 0);
-  assert.ok(m.has('herald_protocol_errors_total{code="invalid_json"}'));
   assert.ok(m.has('herald_slow_consumer_closes_total'));
   assert.ok(m.get('herald_connections') >= 1);
   await client.close();
