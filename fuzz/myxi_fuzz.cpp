@@ -1,6 +1,6 @@
 // libFuzzer: the Myxi action parser and the publish-request parser on arbitrary bytes.
 // Whatever they accept must render into JSON that parses again.
-#include "protocol/myxi.hpp"
+#include "dialects/myxi/myxi_protocol.hpp"
 #include "protocol/publish_request.hpp"
 
 #include <cstdint>
@@ -36,8 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         text, [](std::string_view exchange) { return exchange != "undeclared"; });
     if (events) {
         for (const auto& e : *events) {
-            must_be_json(e.body);
-            must_be_json(herald::myxi::application_event(e.body, e.exchange, e.routing_key));
+            must_be_json(e.payload);
+            must_be_json(
+                herald::myxi::application_event(e.event, e.payload, {}, e.exchange, e.routing_key));
         }
     }
     return 0;

@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
-#include "app/endpoint_match.hpp"
+#include "dialects/registry.hpp"
+#include "transport/endpoint_match.hpp"
 
 #include <boost/asio/ip/address.hpp>
 
@@ -96,6 +97,8 @@ void apply_limits(limits& l, const toml::table& t) {
             l.max_message_bytes = integer(v, key, 125, 64 << 20);
         } else if (k == "max_subscriptions_per_session") {
             l.max_subscriptions_per_session = integer(v, key, 1, 1 << 20);
+        } else if (k == "max_subscription_bytes_per_session") {
+            l.max_subscription_bytes_per_session = integer(v, key, 256, 64 << 20);
         } else if (k == "max_outbox_bytes") {
             l.max_outbox_bytes = integer(v, key, 1024, std::int64_t{1} << 32);
         } else if (k == "handshake_timeout_seconds") {
@@ -112,19 +115,11 @@ void apply_limits(limits& l, const toml::table& t) {
     }
 }
 
-// An endpoint path is matched against the request path (query removed): exactly, or as a
-// prefix when it ends in `/*` (see endpoint_match.hpp). So it must be a plain path, with `*`
-// only as that last segment, and not one the HTTP API answers.
+// An endpoint path is matched against the request path (query removed): see
+// transport/endpoint_match.hpp. It must not be one the HTTP API answers.
 void check_endpoint_path(std::string_view path, const std::string& key) {
-    if (path.empty() || path[0] != '/') {
-        fail(key, "must start with /");
-    }
-    if (path.find_first_of("?# ") != std::string_view::npos) {
-        fail(key, "must be a plain path, without ?, # or spaces");
-    }
-    const auto star = path.find('*');
-    if (star != std::string_view::npos && !(is_prefix_endpoint(path) && star == path.size() - 1)) {
-        fail(key, "may hold * only as its last segment, as in /live/*");
+    if (auto problem = endpoint_path_problem(path)) {
+        fail(key, *problem);
     }
     for (std::string_view taken : {"/", "/healthz", "/readyz", "/metrics", "/api/publish"}) {
         if (path == taken) {
@@ -148,10 +143,11 @@ void apply_endpoints(config& c, const toml::node& node) {
                 e.path = text(v, key);
                 check_endpoint_path(e.path, key);
             } else if (k == "dialect") {
-                if (text(v, key) != "myxi") {
-                    fail(key, "must be \"myxi\" (the only dialect so far)");
+                const auto found = find_dialect(text(v, key));
+                if (!found) {
+                    fail(key, fmt::format("must be one of {}", dialect_names()));
                 }
-                e.kind = dialect::myxi;
+                e.dialect = *found;
             } else {
                 fail(key, "unknown key");
             }
@@ -228,7 +224,7 @@ void apply_toml_file(config& c, const std::string& path) {
         } else if (key == "log_level") {
             c.log_level = text(v, key);
         } else if (key == "limits") {
-            apply_limits(c.limit, table(v, key));
+            apply_limits(c.limits, table(v, key));
         } else if (key == "endpoints") {
             apply_endpoints(c, v);
         } else if (key == "exchanges") {
@@ -294,26 +290,10 @@ void validate(config& c) {
             "config: bind: \"{}\" is not an IP address (bind, --bind or MYXI_BIND_ADDRESS)",
             c.bind));
     }
-    if (c.limit.ping_interval >= c.limit.idle_timeout) {
+    if (c.limits.ping_interval >= c.limits.idle_timeout) {
         throw config_error(
             "config: limits.ping_interval_seconds: must be shorter than idle_timeout_seconds");
     }
-}
-
-std::optional<exchange_access> access_of(const config& c, std::string_view exchange) {
-    if (exchange.empty()) {
-        return std::nullopt; // nothing can be published to it
-    }
-    if (c.exchanges.empty()) {
-        return exchange_access::open;
-    }
-    if (auto it = c.exchanges.find(exchange); it != c.exchanges.end()) {
-        return it->second;
-    }
-    if (auto it = c.exchanges.find("*"); it != c.exchanges.end()) {
-        return it->second;
-    }
-    return std::nullopt;
 }
 
 } // namespace herald

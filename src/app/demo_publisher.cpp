@@ -1,6 +1,6 @@
 #include "app/demo_publisher.hpp"
 
-#include "bus/bus_thread.hpp"
+#include "bus/bus_port.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -10,7 +10,7 @@
 
 namespace herald {
 
-demo_publisher::demo_publisher(net::io_context& io, bus_thread& bus)
+demo_publisher::demo_publisher(net::io_context& io, bus_port& bus)
     : timer_(io)
     , bus_(bus) {}
 
@@ -39,11 +39,12 @@ void demo_publisher::publish() {
     const auto now = std::chrono::system_clock::now();
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    bus_.publish(
-        {"demo", "clock",
-         fmt::format(
-             R"({{"event":"tick","payload":{{"time":"{:%Y-%m-%dT%H:%M:%S}Z","unix_ms":{},"count":{}}}}})",
-             fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms, ++count_)});
+    bus_.publish({"demo",
+                  "clock",
+                  "tick",
+                  fmt::format(R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","unix_ms":{},"count":{}}})",
+                              fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms, ++count_),
+                  {}});
 }
 
 } // namespace herald

@@ -8,13 +8,13 @@
 
 namespace herald {
 
-class bus_thread;
+class bus_port;
 
 // Publishes {"event":"tick"} on exchange "demo", routing key "clock", every second, so a
 // newcomer sees events flow at once. Lives on the io_context it is given.
 class demo_publisher {
 public:
-    demo_publisher(net::io_context& io, bus_thread& bus);
+    demo_publisher(net::io_context& io, bus_port& bus);
     void start();
     void stop(); // any thread
 
@@ -23,7 +23,7 @@ private:
     void publish();
 
     net::steady_timer timer_;
-    bus_thread& bus_;
+    bus_port& bus_;
     std::uint64_t count_ = 0;
     bool stopped_ = false;
 };

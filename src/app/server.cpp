@@ -3,15 +3,14 @@
 #include "app/demo_publisher.hpp"
 #include "bus/bus_thread.hpp"
 #include "bus/memory_bus.hpp"
-#include "protocol/frame_codec.hpp"
-#include "protocol/myxi.hpp"
+#include "dialects/registry.hpp"
 #include "shard/shard.hpp"
 #include "transport/listener.hpp"
+#include "transport/transport_context.hpp"
 #include "util/log.hpp"
 
 #include <algorithm>
 #include <random>
-#include <thread>
 
 namespace herald {
 namespace {
@@ -30,16 +29,6 @@ std::uint16_t pick_node_id(const config& c) {
     }
     std::random_device random;
     return static_cast<std::uint16_t>(random());
-}
-
-// An event is framed once per dialect, here on the bus thread, and the same bytes go to
-// every session of every shard.
-event_frames frame_event(const bus_event& e) {
-    event_frames frames;
-    frames[static_cast<std::size_t>(dialect::myxi)] =
-        std::make_shared<const std::string>(ws::make_frame(
-            ws::opcode::text, myxi::application_event(e.body, e.exchange, e.routing_key)));
-    return frames;
 }
 
 // Settings that are valid but probably not what was meant. Printed once the server is built,
@@ -61,37 +50,50 @@ void warn_about(const config& settings, const jwt_verifier& jwt) {
 
 server::server(config settings)
     : settings_(std::move(settings))
-    , jwt_(make_verifier(settings_.jwt)) {
+    , jwt_(make_verifier(settings_.jwt))
+    , exchanges_(settings_.exchanges)
+    , rules_{exchanges_, jwt_, settings_.jwt.leeway, settings_.limits}
+    , session_ids_(pick_node_id(settings_), session_id_maker::random_key()) {
     bus_ = std::make_unique<bus_thread>(
-        std::make_unique<memory_bus>(), [this](std::uint64_t mask, const bus_event& e) {
-            auto key = std::make_shared<const std::string>(topic_key(e.exchange, e.routing_key));
-            const auto frames = frame_event(e);
-            for (std::size_t i = 0; i < shards_.size(); ++i) {
-                if (mask & (std::uint64_t{1} << i)) {
-                    shards_[i]->publish(key, frames);
-                }
-            }
-        });
-    node_ = std::unique_ptr<node_context>(
-        new node_context{settings_,
-                         jwt_,
-                         *bus_,
-                         session_id_maker(pick_node_id(settings_), session_id_maker::random_key()),
-                         {},
-                         {}});
-    node_->render_metrics = [this] {
-        return render_metrics();
-    };
+        [](net::any_io_executor) { return std::make_unique<memory_bus>(); },
+        [this](const bus_event& e, const interest::wanted& wanted) { fan_out(e, wanted); });
+
+    // Each dialect's actions get consecutive rows of herald_actions_total.
+    std::vector<std::size_t> first_label;
+    for (const dialect* d : dialects()) {
+        first_label.push_back(action_labels_.size());
+        for (auto action : d->action_names()) {
+            action_labels_.push_back({std::string(d->name()), std::string(action)});
+        }
+    }
+    transport_ =
+        std::unique_ptr<transport_context>(new transport_context{settings_.limits,
+                                                                 rules_,
+                                                                 exchanges_,
+                                                                 session_ids_,
+                                                                 *bus_,
+                                                                 {},
+                                                                 {},
+                                                                 settings_.api_key,
+                                                                 [this] {
+                                                                     return render_metrics();
+                                                                 }});
+    for (const auto& e : settings_.endpoints) {
+        transport_->endpoint_paths.push_back(e.path);
+        transport_->endpoints.push_back({dialects()[e.dialect], e.dialect, first_label[e.dialect]});
+    }
+
     for (unsigned i = 0; i < settings_.threads; ++i) {
-        shards_.push_back(std::make_unique<shard>(i, *node_));
+        shards_.push_back(
+            std::make_unique<shard>(i, *bus_, settings_.endpoints.size(), action_labels_.size()));
     }
     std::vector<shard*> targets;
     for (auto& s : shards_) {
         targets.push_back(s.get());
     }
     const auto address = net::ip::make_address(settings_.bind);
-    listener_ =
-        std::make_unique<listener>(std::move(targets), tcp::endpoint(address, settings_.port));
+    listener_ = std::make_unique<listener>(std::move(targets),
+                                           tcp::endpoint(address, settings_.port), *transport_);
     if (settings_.demo_clock) {
         demo_ = std::make_unique<demo_publisher>(shards_.front()->context(), *bus_);
     }
@@ -104,6 +106,25 @@ server::~server() {
 
 tcp::endpoint server::local_endpoint() const {
     return listener_->local_endpoint();
+}
+
+void server::fan_out(const bus_event& e, const interest::wanted& wanted) {
+    const event_view view{e.exchange, e.routing_key, e.event, e.payload, e.extra};
+    auto rendered = std::make_shared<rendered_event>();
+    const auto all = dialects();
+    for (std::size_t d = 0; d < all.size(); ++d) {
+        if (wanted.shards_by_dialect[d] != 0) {
+            rendered->frames[d] = all[d]->render(view);
+        }
+    }
+    const shared_event event = std::move(rendered);
+    const auto key = std::make_shared<const std::string>(topic_key(e.exchange, e.routing_key));
+    const auto shards = wanted.shards();
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        if (shards & (std::uint64_t{1} << i)) {
+            shards_[i]->deliver(key, event);
+        }
+    }
 }
 
 void server::start() {
@@ -123,26 +144,24 @@ void server::stop() {
     }
     stopped_ = true;
     listener_->stop();
-    node_->draining.store(true);
+    transport_->draining.store(true);
     if (demo_) {
         demo_->stop();
     }
     for (auto& s : shards_) {
-        s->begin_shutdown(settings_.shutdown_time);
+        s->begin_shutdown(settings_.shutdown_time, [this] {
+            {
+                std::lock_guard lock(emptied_mutex_);
+                ++empty_shards_;
+            }
+            emptied_.notify_one();
+        });
     }
     // Sessions close by shutdown_time; each then has a moment to finish its close handshake.
-    const auto give_up =
-        std::chrono::steady_clock::now() + settings_.shutdown_time + std::chrono::seconds(3);
-    auto all_empty = [this] {
-        for (auto& s : shards_) {
-            if (!s->is_empty()) {
-                return false;
-            }
-        }
-        return true;
-    };
-    while (!all_empty() && std::chrono::steady_clock::now() < give_up) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    {
+        std::unique_lock lock(emptied_mutex_);
+        emptied_.wait_for(lock, settings_.shutdown_time + std::chrono::seconds(3),
+                          [this] { return empty_shards_ == shards_.size(); });
     }
     for (auto& s : shards_) {
         s->stop();
@@ -158,9 +177,10 @@ std::string server::render_metrics() const {
     for (const auto& e : settings_.endpoints) {
         view.endpoint_paths.push_back(e.path);
     }
+    view.action_labels = action_labels_;
     view.events_published = bus_->events_published().value();
     view.events_routed = bus_->events_routed().value();
-    view.ready = bus_->is_ready() && !node_->draining.load();
+    view.ready = bus_->is_ready() && !transport_->draining.load();
     return render_prometheus(view);
 }
 

@@ -1,11 +1,16 @@
 #pragma once
 
 #include "app/config.hpp"
-#include "app/node_context.hpp"
+#include "auth/exchange_policies.hpp"
 #include "auth/jwt_verifier.hpp"
+#include "pubsub/interest.hpp"
+#include "session/session_env.hpp"
+#include "shard/session_id_maker.hpp"
 #include "util/net.hpp"
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace herald {
@@ -14,9 +19,12 @@ class bus_thread;
 class demo_publisher;
 class listener;
 class shard;
+struct bus_event;
+struct transport_context;
 
-// One node: the shards, the listener, the bus thread. start() and stop() hold the only
-// start-up and shut-down order. Owned by the main thread.
+// One node: the shards, the listener, the bus thread, and what they are handed (the rules,
+// the endpoints, the bus port). start() and stop() hold the only start-up and shut-down order.
+// Owned by the main thread.
 class server {
 public:
     // Binds the port and prepares everything; throws config_error or system_error.
@@ -24,23 +32,34 @@ public:
     ~server();
 
     void start();
-    // Stops accepting, says Shutdown to every session, closes them with 1001 spread over
-    // shutdown_time, then stops the bus and the shards. Returns when everything is down.
+    // Stops accepting, says goodbye to every session, closes them spread over shutdown_time,
+    // then stops the bus and the shards. Returns when everything is down.
     void stop();
 
     tcp::endpoint local_endpoint() const;
-    std::uint16_t node_id() const { return node_->session_ids.node_id(); }
+    std::uint16_t node_id() const { return session_ids_.node_id(); }
 
 private:
     std::string render_metrics() const;
+    // On the bus thread: frames the event once per dialect that has a subscriber for it and
+    // hands it to the shards that want it.
+    void fan_out(const bus_event& event, const interest::wanted& wanted);
 
     config settings_;
     jwt_verifier jwt_;
+    exchange_policies exchanges_;
+    session_rules rules_;
+    session_id_maker session_ids_;
     std::unique_ptr<bus_thread> bus_;
-    std::unique_ptr<node_context> node_;
+    std::unique_ptr<transport_context> transport_;
+    std::vector<action_label> action_labels_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::unique_ptr<listener> listener_;
     std::unique_ptr<demo_publisher> demo_;
+
+    std::mutex emptied_mutex_;
+    std::condition_variable emptied_;
+    unsigned empty_shards_ = 0; // guarded by emptied_mutex_
     bool stopped_ = false;
 };
 

@@ -1,15 +1,16 @@
 #include "auth/jwt_verifier.hpp"
 
+#include "auth/base64url.hpp"
+#include "auth/jose_header.hpp"
+#include "auth/jwt_claims.hpp"
+
 #include <array>
-#include <cstdint>
-#include <cstdlib>
 #include <jwt.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <optional>
-#include <simdjson.h>
 
 namespace herald {
 
@@ -17,25 +18,17 @@ struct jwt_verifier::keys {
     std::string hs256_secret;
     std::string public_key_pem;
     // The one asymmetric algorithm the public key can verify (RS256 for RSA, ES256 for P-256),
-    // JWT_ALG_NONE without a key: a token asking for the other one is refused up front.
-    jwt_alg_t public_alg = JWT_ALG_NONE;
+    // none without a key: a token asking for the other one is refused up front.
+    std::optional<jose_algorithm> public_alg;
     std::chrono::seconds leeway{30};
 };
 
 namespace {
 
-using std::chrono::system_clock;
-
 struct jwt_deleter {
     void operator()(jwt_t* jwt) const { jwt_free(jwt); }
 };
 using jwt_ptr = std::unique_ptr<jwt_t, jwt_deleter>;
-
-// libjwt 1.10 has no jwt_free_str: its strings come from malloc.
-struct malloc_deleter {
-    void operator()(char* p) const { std::free(p); }
-};
-using malloc_string = std::unique_ptr<char, malloc_deleter>;
 
 struct bio_deleter {
     void operator()(BIO* bio) const { BIO_free(bio); }
@@ -65,7 +58,7 @@ std::string openssl_error_text() {
 }
 
 // Which asymmetric algorithm the PEM public key serves, or a message saying why it serves none.
-boost::system::result<jwt_alg_t, std::string> public_key_algorithm(const std::string& pem) {
+boost::system::result<jose_algorithm, std::string> public_key_algorithm(const std::string& pem) {
     openssl_error_guard clear_errors;
     std::unique_ptr<BIO, bio_deleter> bio(
         BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -80,7 +73,7 @@ boost::system::result<jwt_alg_t, std::string> public_key_algorithm(const std::st
     }
     switch (EVP_PKEY_get_base_id(key.get())) {
     case EVP_PKEY_RSA:
-        return JWT_ALG_RS256;
+        return jose_algorithm::rs256;
     case EVP_PKEY_EC: {
         std::array<char, 64> group{};
         std::size_t length = 0;
@@ -89,238 +82,37 @@ boost::system::result<jwt_alg_t, std::string> public_key_algorithm(const std::st
             return "public key: ES256 needs an EC key on P-256 (prime256v1), this one is on " +
                    std::string(group.data(), length);
         }
-        return JWT_ALG_ES256;
+        return jose_algorithm::es256;
     }
     default:
         return std::string("public key: only RSA (RS256) and EC P-256 (ES256) keys are supported");
     }
 }
 
-int base64url_value(char c) {
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return -1;
-}
-
-// Unpadded base64url as JWS (RFC 7515 §2) prescribes; padding or any other byte is refused.
-std::optional<std::string> base64url_decode(std::string_view in) {
-    if (in.size() % 4 == 1) {
-        return std::nullopt;
-    }
-    std::string out;
-    out.reserve(in.size() / 4 * 3 + 2);
-    std::uint32_t bits = 0;
-    int bit_count = 0;
-    for (char c : in) {
-        const int value = base64url_value(c);
-        if (value < 0) {
-            return std::nullopt;
-        }
-        bits = (bits << 6) | static_cast<std::uint32_t>(value);
-        bit_count += 6;
-        if (bit_count >= 8) {
-            bit_count -= 8;
-            out.push_back(static_cast<char>((bits >> bit_count) & 0xff));
-        }
-    }
-    return out;
-}
-
-bool is_base64url(std::string_view in) {
-    if (in.size() % 4 == 1) {
-        return false;
-    }
-    for (char c : in) {
-        if (base64url_value(c) < 0) {
-            return false;
-        }
-    }
-    return true;
-}
-
-// What the header asks for, read before any key is chosen.
-boost::system::result<jwt_alg_t, jwt_error> header_algorithm(std::string_view encoded_header) {
-    const auto header = base64url_decode(encoded_header);
-    if (!header) {
-        return jwt_error::malformed;
-    }
-    const simdjson::padded_string padded(*header);
-    simdjson::dom::parser parser;
-    simdjson::dom::object object;
-    if (parser.parse(padded).get(object) != simdjson::SUCCESS) {
-        return jwt_error::malformed;
-    }
-    std::string_view alg;
-    if (object["alg"].get(alg) != simdjson::SUCCESS) {
-        return jwt_error::malformed;
-    }
-    // libjwt 1.10 refuses any "typ" other than JWT after the fact; saying so here keeps that
-    // from being reported as a bad signature.
-    if (std::string_view typ; object["typ"].get(typ) == simdjson::SUCCESS) {
-        if (typ.size() != 3 || (typ[0] | 0x20) != 'j' || (typ[1] | 0x20) != 'w' ||
-            (typ[2] | 0x20) != 't') {
-            return jwt_error::malformed;
-        }
-    } else if (object["typ"].error() != simdjson::NO_SUCH_FIELD) {
-        return jwt_error::malformed;
-    }
-    // RFC 7515 §4.1.11: extensions listed in "crit" must be understood; we understand none.
-    if (object["crit"].error() != simdjson::NO_SUCH_FIELD) {
-        return jwt_error::malformed;
-    }
-    // Exact, case-sensitive names (libjwt itself would also take "hs256" or "NONE").
-    if (alg == "HS256") {
+jwt_alg_t libjwt_algorithm(jose_algorithm alg) {
+    switch (alg) {
+    case jose_algorithm::hs256:
         return JWT_ALG_HS256;
-    }
-    if (alg == "RS256") {
+    case jose_algorithm::rs256:
         return JWT_ALG_RS256;
-    }
-    if (alg == "ES256") {
+    case jose_algorithm::es256:
         return JWT_ALG_ES256;
     }
-    return jwt_error::unsupported_algorithm;
+    return JWT_ALG_INVAL;
 }
 
-// A NumericDate (seconds since the epoch, integer or not) as a time point. Clamped to what
-// system_clock can hold so that absurd values ("exp": 1e300) cannot overflow.
-std::optional<system_clock::time_point> numeric_date(simdjson::dom::element value) {
-    using seconds_f = std::chrono::duration<double>;
-    constexpr double limit =
-        std::chrono::duration_cast<std::chrono::seconds>(system_clock::duration::max()).count() -
-        1.0;
-    double seconds = 0;
-    std::int64_t as_int = 0;
-    std::uint64_t as_uint = 0;
-    if (value.get(as_int) == simdjson::SUCCESS) {
-        seconds = static_cast<double>(as_int);
-    } else if (value.get(as_uint) == simdjson::SUCCESS) {
-        seconds = static_cast<double>(as_uint);
-    } else if (value.get(seconds) != simdjson::SUCCESS) {
-        return std::nullopt;
-    }
-    if (seconds > limit) {
-        seconds = limit;
-    } else if (seconds < -limit) {
-        seconds = -limit;
-    }
-    return system_clock::time_point(
-        std::chrono::duration_cast<system_clock::duration>(seconds_f(seconds)));
-}
-
-enum class claim_presence { absent, present, invalid };
-
-claim_presence read_date(simdjson::dom::object claims, const char* name,
-                         system_clock::time_point& out) {
-    simdjson::dom::element value;
-    if (const auto error = claims[name].get(value); error == simdjson::NO_SUCH_FIELD) {
-        return claim_presence::absent;
-    } else if (error != simdjson::SUCCESS) {
-        return claim_presence::invalid;
-    }
-    const auto date = numeric_date(value);
-    if (!date) {
-        return claim_presence::invalid;
-    }
-    out = *date;
-    return claim_presence::present;
-}
-
-boost::system::result<identity, jwt_error> check_claims(jwt_t* jwt, system_clock::time_point now,
-                                                        std::chrono::seconds leeway) {
-    // The claims as libjwt parsed and verified them (duplicate names already resolved by it).
-    const malloc_string json(jwt_get_grants_json(jwt, nullptr));
-    if (!json) {
-        return jwt_error::malformed;
-    }
-    const simdjson::padded_string padded(std::string_view(json.get()));
-    simdjson::dom::parser parser;
-    simdjson::dom::object claims;
-    if (parser.parse(padded).get(claims) != simdjson::SUCCESS) {
-        return jwt_error::malformed; // libjwt also accepts an array as the payload
-    }
-
-    identity who;
-    system_clock::time_point exp;
-    switch (read_date(claims, "exp", exp)) {
-    case claim_presence::invalid:
-        return jwt_error::malformed;
-    case claim_presence::present:
-        if (exp <= now - leeway) {
-            return jwt_error::expired;
-        }
-        who.expires_at = exp;
-        break;
-    case claim_presence::absent:
-        break;
-    }
-    system_clock::time_point nbf;
-    switch (read_date(claims, "nbf", nbf)) {
-    case claim_presence::invalid:
-        return jwt_error::malformed;
-    case claim_presence::present:
-        if (nbf > now + leeway) {
-            return jwt_error::not_yet_valid;
-        }
-        break;
-    case claim_presence::absent:
-        break;
-    }
-
-    std::string_view subject;
-    if (claims["sub"].get(subject) != simdjson::SUCCESS || subject.empty()) {
-        return jwt_error::missing_subject;
-    }
-    who.subject = std::string(subject);
-
-    // Anything but an array of strings grants nothing rather than failing the token: a grant
-    // that is not understood must not widen access, and the rest of the token is still valid.
-    if (simdjson::dom::array channels; claims["channels"].get(channels) == simdjson::SUCCESS) {
-        for (simdjson::dom::element channel : channels) {
-            std::string_view text;
-            if (channel.get(text) == simdjson::SUCCESS) {
-                who.channels.emplace_back(text);
-            }
-        }
-    }
-    return who;
-}
-
-boost::system::result<identity, jwt_error> verify_token(const std::string& token,
-                                                        const std::string& key, jwt_alg_t expected,
-                                                        system_clock::time_point now,
-                                                        std::chrono::seconds leeway) {
+// libjwt 1.10 offers no way to check a signature alone: jwt_decode also parses both halves with
+// its own JSON parser (jansson), and that result is thrown away.
+bool signature_holds(const std::string& token, const std::string& key, jose_algorithm alg) {
     openssl_error_guard clear_errors;
     jwt_t* raw = nullptr;
     const int status =
         jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
                    static_cast<int>(key.size()));
-    jwt_ptr jwt(raw);
-    if (status != 0 || !jwt) {
-        // libjwt answers EINVAL for a bad signature and for JSON its parser (jansson) refuses
-        // alike. Parsing again without a key tells them apart; the result is only classified,
-        // never trusted.
-        jwt_t* unverified = nullptr;
-        const int parse_status = jwt_decode(&unverified, token.c_str(), nullptr, 0);
-        jwt_free(unverified);
-        return parse_status == 0 ? jwt_error::bad_signature : jwt_error::malformed;
-    }
-    if (jwt_get_alg(jwt.get()) != expected) {
-        return jwt_error::bad_signature;
-    }
-    return check_claims(jwt.get(), now, leeway);
+    const jwt_ptr jwt(raw);
+    // libjwt reads "alg" itself, case-insensitively and from the last of repeated names; a token
+    // that reads differently to it than to us must not have been checked with our key.
+    return status == 0 && jwt && jwt_get_alg(jwt.get()) == libjwt_algorithm(alg);
 }
 
 } // namespace
@@ -379,31 +171,46 @@ jwt_verifier::verify(std::string_view token, std::chrono::system_clock::time_poi
             token.find('.', second_dot + 1) != std::string_view::npos) {
             return jwt_error::malformed;
         }
-        const auto header = token.substr(0, first_dot);
-        const auto payload = token.substr(first_dot + 1, second_dot - first_dot - 1);
+        const auto encoded_header = token.substr(0, first_dot);
+        const auto encoded_claims = token.substr(first_dot + 1, second_dot - first_dot - 1);
         const auto signature = token.substr(second_dot + 1);
-        // libjwt checks none of the signature's encoding before verifying, so a mangled one
-        // would otherwise come back as bad_signature.
-        if (payload.empty() || !is_base64url(payload) || !is_base64url(signature)) {
+        // The signature's encoding is checked here too: libjwt checks none of it before
+        // verifying, so a mangled one would otherwise come back as bad_signature.
+        const auto claims_json = base64url_decode(encoded_claims);
+        if (encoded_claims.empty() || !claims_json || !is_base64url(signature)) {
             return jwt_error::malformed;
         }
 
-        const auto alg = header_algorithm(header);
-        if (!alg) {
-            return alg.error();
+        const auto header_json = base64url_decode(encoded_header);
+        if (!header_json) {
+            return jwt_error::malformed;
+        }
+        const auto header = parse_jose_header(*header_json);
+        if (!header) {
+            return header.error();
         }
         // The key follows from the algorithm, never the other way round: handing the public key
         // to an HS256 token would let anyone who knows the (public) key forge tokens.
         const std::string* key = nullptr;
-        if (*alg == JWT_ALG_HS256) {
+        if (header->alg == jose_algorithm::hs256) {
             key = &keys_->hs256_secret;
-        } else if (*alg == keys_->public_alg) {
+        } else if (header->alg == keys_->public_alg) {
             key = &keys_->public_key_pem;
         }
         if (key == nullptr || key->empty()) {
             return jwt_error::unsupported_algorithm;
         }
-        return verify_token(std::string(token), *key, *alg, now, keys_->leeway);
+
+        // Claims that are not a JSON object are malformed whatever the signature says; what
+        // they claim counts only once the signature holds.
+        const auto claims = jwt_claims::parse(*claims_json);
+        if (!claims) {
+            return claims.error();
+        }
+        if (!signature_holds(std::string(token), *key, header->alg)) {
+            return jwt_error::bad_signature;
+        }
+        return claims->validate(now, keys_->leeway);
     } catch (...) {
         return jwt_error::malformed; // only allocation can throw here
     }

@@ -1,31 +1,75 @@
 #pragma once
-// The broker abstraction: the embedded memory bus now; RabbitMQ and Redis later.
+// The broker abstraction: the embedded memory bus now; RabbitMQ and Redis next. A bus moves
+// events between nodes and knows nothing of shards, sessions or dialects.
+
+#include <boost/asio/any_io_executor.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 
 namespace herald {
 
-// An application event as it travels through the bus.
+// An application event as it travels through a broker. It carries the published fields, not a
+// frame shaped for one dialect: each node renders its own frames, once per dialect it serves.
 struct bus_event {
     std::string exchange;
     std::string routing_key;
-    std::string body; // a JSON object: {"event":E,"payload":P} plus any extra keys
+    std::string event;   // the event name
+    std::string payload; // JSON text, bytes exactly as published
+    // The published object's other members as JSON text, e.g. "\"id\":7,\"at\":\"x\"" (no
+    // surrounding braces, no leading comma), or empty: Myxi forwards extra keys of a broker
+    // message to clients.
+    std::string extra;
+
+    friend bool operator==(const bus_event&, const bus_event&) = default;
 };
 
-// Lives on the bus thread: every call comes from it, and on_event is called on it.
+// A connection to a broker, or the embedded memory bus.
+//
+// Lives on the bus thread. A bus is made by a bus_factory, given the bus thread's executor,
+// before the bus thread runs, and destroyed after it has finished. Every call to a bus comes
+// from the bus thread, and the bus makes every callback on it. A bus built on a blocking client
+// library (rabbitmq-c) may run a thread of its own for the socket and post what it receives to
+// the executor it was made with, so that the callback runs on the bus thread.
+//
+// The contract, checked for every bus by tests/unit/bus_contract_test.cpp:
+// - start begins connecting. on_readiness says ready once the bus can publish and subscribe,
+//   and not ready, with a reason for /readyz, when it loses the broker (ready again after it
+//   reconnects). A callback may come from inside a call: the memory bus reports ready from
+//   inside start and delivers from inside publish.
+// - A topic is an exchange and a routing key, always passed apart; either may hold any byte
+//   but NUL (':' and '.' included), and the routing key may be empty. Subscriptions are a set:
+//   subscribing twice is harmless, and one unsubscribe ends it.
+// - The bus thread subscribes and unsubscribes only while the bus is ready, and each time the
+//   bus reports ready it subscribes every topic some shard wants, before anything else. So a
+//   bus starts each connection with no subscriptions, and must not keep those of an earlier
+//   one (an exclusive queue for RabbitMQ; a Redis connection keeps none).
+// - A subscribe or unsubscribe takes effect before any publish asked for after it (rabbitmq-c's
+//   queue_bind returns after bind-ok; a Redis bus holds publishes until the broker confirms).
+// - An event arrives only when its topic is subscribed, once, with every field intact, and the
+//   events of one topic arrive in publish order.
+// - After stop: no callback, later calls are ignored, and the bus leaves no work on the
+//   executor, so the bus thread's io_context can finish.
 class bus {
 public:
-    using event_handler = std::function<void(const bus_event&)>;
+    struct handlers {
+        std::function<void(const bus_event&)> on_event;
+        std::function<void(bool ready, std::string reason)> on_readiness;
+    };
+
     virtual ~bus() = default;
 
-    virtual void start(event_handler on_event) = 0;
+    virtual void start(handlers callbacks) = 0;
     virtual void stop() = 0;
     virtual void publish(bus_event event) = 0;
-    // Interest-based: the node asks only for topics (topic_key) some session wants.
-    virtual void subscribe(const std::string& key) = 0;
-    virtual void unsubscribe(const std::string& key) = 0;
-    virtual bool is_ready() const = 0;
+    virtual void subscribe(std::string_view exchange, std::string_view routing_key) = 0;
+    virtual void unsubscribe(std::string_view exchange, std::string_view routing_key) = 0;
 };
+
+// Makes a bus bound to the bus thread's executor. Configuration (a broker URL) is captured by
+// the factory, so the bus thread needs to know no kind of bus.
+using bus_factory = std::function<std::unique_ptr<bus>(boost::asio::any_io_executor bus_executor)>;
 
 } // namespace herald

@@ -1,14 +1,12 @@
 #include "bus/bus_thread.hpp"
 
-#include "pubsub/topic.hpp"
-
 #include <boost/asio/post.hpp>
 
 namespace herald {
 
-bus_thread::bus_thread(std::unique_ptr<bus> client, fanout deliver)
+bus_thread::bus_thread(bus_factory make, fanout deliver)
     : work_(io_.get_executor())
-    , client_(std::move(client))
+    , bus_(make(io_.get_executor()))
     , deliver_(std::move(deliver)) {}
 
 bus_thread::~bus_thread() {
@@ -16,55 +14,99 @@ bus_thread::~bus_thread() {
 }
 
 void bus_thread::start() {
+    if (phase_ != phase::created) {
+        return;
+    }
+    phase_ = phase::running;
+    // Posted before the thread runs, so it comes after any interest added before start: those
+    // are only recorded, and subscribed when the bus reports ready.
     net::post(io_, [this] {
-        client_->start([this](const bus_event& e) { on_event(e); });
-        ready_.store(client_->is_ready(), std::memory_order_relaxed);
+        bus_->start({[this](const bus_event& e) { on_event(e); },
+                     [this](bool ready, std::string reason) {
+                         on_readiness(ready, std::move(reason));
+                     }});
     });
     thread_ = std::thread([this] { io_.run(); });
 }
 
 void bus_thread::stop() {
-    if (!thread_.joinable()) {
-        return;
+    if (phase_ == phase::running) {
+        net::post(io_, [this] {
+            bus_->stop();
+            bus_ready_ = false;
+            // Not just releasing the work guard: a bus operation that does not end at once
+            // must not hold up the node's shutdown. What is left is destroyed with io_, unrun.
+            io_.stop();
+        });
+        thread_.join();
     }
-    net::post(io_, [this] {
-        client_->stop();
-        ready_.store(false, std::memory_order_relaxed);
-        work_.reset();
-    });
-    thread_.join();
+    phase_ = phase::stopped;
+    set_readiness(false, "stopped");
 }
 
 void bus_thread::publish(bus_event event) {
     net::post(io_, [this, event = std::move(event)]() mutable {
         events_published_.add();
-        client_->publish(std::move(event));
+        bus_->publish(std::move(event));
     });
 }
 
-void bus_thread::add_interest(std::string key, unsigned shard) {
-    net::post(io_, [this, key = std::move(key), shard] {
-        if (interest_.add(key, shard)) {
-            client_->subscribe(key);
+void bus_thread::add_interest(std::string exchange, std::string routing_key, unsigned shard,
+                              dialect_id dialect) {
+    net::post(io_, [this, exchange = std::move(exchange), routing_key = std::move(routing_key),
+                    shard, dialect] {
+        if (interest_.add(exchange, routing_key, shard, dialect) && bus_ready_) {
+            bus_->subscribe(exchange, routing_key);
         }
     });
 }
 
-void bus_thread::remove_interest(std::string key, unsigned shard) {
-    net::post(io_, [this, key = std::move(key), shard] {
-        if (interest_.remove(key, shard)) {
-            client_->unsubscribe(key);
+void bus_thread::remove_interest(std::string exchange, std::string routing_key, unsigned shard,
+                                 dialect_id dialect) {
+    net::post(io_, [this, exchange = std::move(exchange), routing_key = std::move(routing_key),
+                    shard, dialect] {
+        if (interest_.remove(exchange, routing_key, shard, dialect) && bus_ready_) {
+            bus_->unsubscribe(exchange, routing_key);
         }
     });
+}
+
+std::string bus_thread::not_ready_reason() const {
+    std::lock_guard lock(reason_mutex_);
+    return reason_;
 }
 
 void bus_thread::on_event(const bus_event& event) {
-    // The topic key is built per event; an allocation here is shared by every delivery.
-    const auto shards = interest_.shards_for(topic_key(event.exchange, event.routing_key));
-    if (shards != 0) {
-        events_routed_.add();
-        deliver_(shards, event);
+    const auto* wanted = interest_.find(event.exchange, event.routing_key);
+    if (wanted == nullptr) {
+        return; // the last interest left while the event travelled
     }
+    events_routed_.add();
+    deliver_(event, *wanted);
+}
+
+void bus_thread::on_readiness(bool ready, std::string reason) {
+    bus_ready_ = ready;
+    if (ready) {
+        // A broker forgets a connection's subscriptions with it. Ask again for every wanted
+        // topic before saying ready, so /readyz turns 200 only once events can flow.
+        for (const auto& t : interest_.topics()) {
+            if (!bus_ready_) {
+                return; // lost again from inside subscribe; the next ready redoes it all
+            }
+            bus_->subscribe(t.exchange, t.routing_key);
+        }
+        reason.clear();
+    } else if (reason.empty()) {
+        reason = "the bus is not connected";
+    }
+    set_readiness(ready, std::move(reason));
+}
+
+void bus_thread::set_readiness(bool ready, std::string reason) {
+    std::lock_guard lock(reason_mutex_);
+    reason_ = std::move(reason);
+    ready_.store(ready, std::memory_order_release);
 }
 
 } // namespace herald

@@ -1,48 +1,79 @@
 #pragma once
 
 #include "bus/bus.hpp"
+#include "bus/bus_port.hpp"
 #include "pubsub/interest.hpp"
 #include "util/metrics.hpp"
 #include "util/net.hpp"
 
-#include <cstdint>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
 
 namespace herald {
 
-// The thread that owns the bus client and the interest table. Shards reach it only by posting
-// (publish, add_interest, remove_interest are safe from any thread).
-class bus_thread {
+// The thread that owns the bus and the interest table, with an io_context of its own. Other
+// threads reach it only through bus_port, whose calls are posted here. start and stop belong
+// to the owner (the server), called from one thread.
+class bus_thread final : public bus_port {
 public:
-    // Called on the bus thread for every event some shard wants: `shards` is a bit set.
-    using fanout = std::function<void(std::uint64_t shards, const bus_event&)>;
+    // Called on the bus thread for each event some shard wants; `wanted` is valid only during
+    // the call.
+    using fanout = std::function<void(const bus_event&, const interest::wanted&)>;
 
-    bus_thread(std::unique_ptr<bus> client, fanout deliver);
+    // The bus is made here, with the bus thread's executor, and destroyed with this object.
+    bus_thread(bus_factory make, fanout deliver);
     ~bus_thread();
+    bus_thread(const bus_thread&) = delete;
+    bus_thread& operator=(const bus_thread&) = delete;
 
     void start();
-    void stop(); // joins the thread; idempotent
+    // Stops the bus and joins the thread; no fanout after it returns. Idempotent, and final:
+    // a stopped bus_thread does not start again.
+    void stop();
 
-    void publish(bus_event event);
-    void add_interest(std::string key, unsigned shard);
-    void remove_interest(std::string key, unsigned shard);
+    void publish(bus_event event) override;
+    void add_interest(std::string exchange, std::string routing_key, unsigned shard,
+                      dialect_id dialect) override;
+    void remove_interest(std::string exchange, std::string routing_key, unsigned shard,
+                         dialect_id dialect) override;
+    bool is_ready() const override { return ready_.load(std::memory_order_acquire); }
+    std::string not_ready_reason() const override;
 
-    bool is_ready() const { return ready_.load(std::memory_order_relaxed); }
+    // For tests and for broker buses that need to post back.
+    net::any_io_executor executor() { return io_.get_executor(); }
+
     const counter& events_published() const { return events_published_; }
     const counter& events_routed() const { return events_routed_; }
 
 private:
     void on_event(const bus_event& event);
+    void on_readiness(bool ready, std::string reason);
+    void set_readiness(bool ready, std::string reason);
 
     net::io_context io_{1};
     net::executor_work_guard<net::io_context::executor_type> work_;
-    std::unique_ptr<bus> client_;
+    std::unique_ptr<bus> bus_; // declared after io_, so destroyed before it
     fanout deliver_;
     interest interest_;
+    // Bus thread only. Subscriptions are sent only while the bus is ready: when it becomes
+    // ready, every wanted topic is subscribed anyway.
+    bool bus_ready_ = false;
+
+    enum class phase { created, running, stopped };
+    phase phase_ = phase::created; // the owner's thread only
     std::thread thread_;
+
     std::atomic<bool> ready_{false};
+    mutable std::mutex reason_mutex_;
+    std::string reason_{"starting"};
+
     counter events_published_; // accepted for publishing on this node
     counter events_routed_;    // reached at least one shard of this node
 };

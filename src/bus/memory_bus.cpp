@@ -2,10 +2,58 @@
 
 namespace herald {
 
+void memory_bus::start(handlers callbacks) {
+    callbacks_ = std::move(callbacks);
+    running_ = true;
+    callbacks_.on_readiness(true, {});
+}
+
+void memory_bus::stop() {
+    // The callbacks are kept, not cleared: stop may be called from inside one of them, and
+    // destroying a std::function while it runs is undefined. running_ silences them.
+    running_ = false;
+    subscriptions_.clear();
+}
+
 void memory_bus::publish(bus_event event) {
-    if (on_event_) {
-        on_event_(event);
+    if (running_ && subscribed(event.exchange, event.routing_key)) {
+        callbacks_.on_event(event);
     }
+}
+
+void memory_bus::subscribe(std::string_view exchange, std::string_view routing_key) {
+    if (!running_) {
+        return;
+    }
+    auto it = subscriptions_.find(exchange);
+    if (it == subscriptions_.end()) {
+        it = subscriptions_.emplace(std::string(exchange), string_set{}).first;
+    }
+    if (it->second.find(routing_key) == it->second.end()) {
+        it->second.emplace(routing_key);
+    }
+}
+
+void memory_bus::unsubscribe(std::string_view exchange, std::string_view routing_key) {
+    auto it = subscriptions_.find(exchange);
+    if (it == subscriptions_.end()) {
+        return;
+    }
+    if (auto key = it->second.find(routing_key); key != it->second.end()) {
+        it->second.erase(key);
+    }
+    if (it->second.empty()) {
+        subscriptions_.erase(it);
+    }
+}
+
+bool memory_bus::subscribed(std::string_view exchange, std::string_view routing_key) const {
+    auto it = subscriptions_.find(exchange);
+    return it != subscriptions_.end() && it->second.find(routing_key) != it->second.end();
+}
+
+std::unique_ptr<bus> make_memory_bus(boost::asio::any_io_executor) {
+    return std::make_unique<memory_bus>();
 }
 
 } // namespace herald

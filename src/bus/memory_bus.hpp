@@ -2,21 +2,48 @@
 
 #include "bus/bus.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
 namespace herald {
 
-// The embedded bus: one node, no broker. A published event is delivered at once, in publish
-// order, on the bus thread.
+// The embedded bus: one node, no broker, no set-up. It honours the whole bus contract: ready
+// as soon as it starts; a published event is delivered at once (from inside publish), in
+// publish order, only when its topic is subscribed.
+// Lives on the bus thread, like every bus.
 class memory_bus final : public bus {
 public:
-    void start(event_handler on_event) override { on_event_ = std::move(on_event); }
-    void stop() override { on_event_ = nullptr; }
+    void start(handlers callbacks) override;
+    void stop() override;
     void publish(bus_event event) override;
-    void subscribe(const std::string&) override {}
-    void unsubscribe(const std::string&) override {}
-    bool is_ready() const override { return true; }
+    void subscribe(std::string_view exchange, std::string_view routing_key) override;
+    void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
 
 private:
-    event_handler on_event_;
+    struct string_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    template <class Value>
+    using string_map = std::unordered_map<std::string, Value, string_hash, std::equal_to<>>;
+    using string_set = std::unordered_set<std::string, string_hash, std::equal_to<>>;
+
+    bool subscribed(std::string_view exchange, std::string_view routing_key) const;
+
+    handlers callbacks_;
+    bool running_ = false;
+    // Exchange, then routing key: looked up with string_views, so publishing allocates nothing.
+    string_map<string_set> subscriptions_;
 };
+
+// A bus_factory. The memory bus delivers synchronously, so it has no use for the executor.
+std::unique_ptr<bus> make_memory_bus(boost::asio::any_io_executor bus_executor);
 
 } // namespace herald

@@ -28,7 +28,8 @@ enum class close_code : std::uint16_t {
     protocol_error = 1002,  // a frame broke RFC 6455
     invalid_payload = 1007, // a text message or close reason that is not UTF-8
     message_too_big = 1009, // a message over limits.max_message_bytes
-    slow_consumer = 4001,   // outbox over limits.max_outbox_bytes
+    internal_error = 1011,  // the session's handler failed (a bug, or out of memory)
+    slow_consumer = 4001,   // the client left over limits.max_outbox_bytes unread
     idle_timeout = 4002,    // nothing received for limits.idle_timeout
 };
 

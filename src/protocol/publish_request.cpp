@@ -1,7 +1,5 @@
 #include "protocol/publish_request.hpp"
 
-#include "protocol/json_text.hpp"
-
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -87,8 +85,7 @@ check_event(element e, std::string_view where, const exchange_filter& is_declare
     if (object["event"].get(text) != simdjson::SUCCESS || text.empty()) {
         return field_error(where, ".event must be a non-empty string");
     }
-    out.body = R"({"event":)";
-    json_text::append_string(out.body, text);
+    out.event = std::string(text);
     return out;
 }
 
@@ -131,13 +128,11 @@ parse_publish_request(std::string_view body, const exchange_filter& is_declared)
     auto doc = on_demand.iterate(padded);
     auto append_payload = [](simdjson::ondemand::object object, published_event& event) {
         simdjson::ondemand::value payload;
-        event.body += R"(,"payload":)";
         if (object.find_field_unordered("payload").get(payload) == simdjson::SUCCESS) {
-            event.body += raw_text(payload);
+            event.payload = raw_text(payload);
         } else {
-            event.body += "{}";
+            event.payload = "{}";
         }
-        event.body += '}';
     };
     if (events.size() == 1 && !root.is_array()) {
         simdjson::ondemand::object object;

@@ -13,7 +13,8 @@ namespace herald {
 struct published_event {
     std::string exchange;
     std::string routing_key;
-    std::string body; // {"event":E,"payload":P}, with P's bytes exactly as sent
+    std::string event;
+    std::string payload; // JSON text, the bytes exactly as sent; {} when absent
 };
 
 struct publish_error {

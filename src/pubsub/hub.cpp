@@ -6,8 +6,7 @@ namespace herald {
 
 hub::subscribe_outcome hub::subscribe(subscriber& who, std::string_view key) {
     auto it = topics_.find(key);
-    const bool first = it == topics_.end();
-    if (first) {
+    if (it == topics_.end()) {
         auto topic = std::make_unique<hub_topic>();
         topic->key = std::string(key);
         it = topics_.emplace(topic->key, std::move(topic)).first;
@@ -18,7 +17,11 @@ hub::subscribe_outcome hub::subscribe(subscriber& who, std::string_view key) {
     topic.subscribers.push_back({&who, static_cast<std::uint32_t>(who.subscriptions_.size())});
     who.subscriptions_.push_back(
         {&topic, static_cast<std::uint32_t>(topic.subscribers.size() - 1)});
-    return first ? subscribe_outcome::added_first : subscribe_outcome::added;
+    ++subscriptions_;
+    if (topic.per_dialect[who.dialect()]++ == 0 && observer_ != nullptr) {
+        observer_->topic_wanted(topic.key, who.dialect());
+    }
+    return subscribe_outcome::added;
 }
 
 bool hub::is_subscribed(const subscriber& who, std::string_view key) const {
@@ -34,23 +37,24 @@ bool hub::is_subscribed(const subscriber& who, std::string_view key) const {
 bool hub::unsubscribe(subscriber& who, std::string_view key) {
     for (std::size_t i = 0; i < who.subscriptions_.size(); ++i) {
         if (who.subscriptions_[i].topic->key == key) {
-            return remove(who, i);
+            remove(who, i);
+            return true;
         }
     }
     return false;
 }
 
 void hub::unsubscribe_all(subscriber& who,
-                          const std::function<void(const std::string&)>& on_emptied) {
+                          const std::function<void(std::string_view)>& on_removed) {
     while (!who.subscriptions_.empty()) {
-        const std::string key = who.subscriptions_.back().topic->key;
-        if (remove(who, who.subscriptions_.size() - 1)) {
-            on_emptied(key);
+        if (on_removed) {
+            on_removed(who.subscriptions_.back().topic->key);
         }
+        remove(who, who.subscriptions_.size() - 1);
     }
 }
 
-bool hub::remove(subscriber& who, std::size_t index) {
+void hub::remove(subscriber& who, std::size_t index) {
     const auto [topic, slot] = who.subscriptions_[index];
     auto& slots = topic->subscribers;
     assert(slot < slots.size() && slots[slot].who == &who);
@@ -70,12 +74,14 @@ bool hub::remove(subscriber& who, std::size_t index) {
         mine[index].topic->subscribers[mine[index].slot].subscription =
             static_cast<std::uint32_t>(index);
     }
+    --subscriptions_;
 
-    if (!slots.empty()) {
-        return false;
+    if (--topic->per_dialect[who.dialect()] == 0 && observer_ != nullptr) {
+        observer_->topic_unwanted(topic->key, who.dialect());
     }
-    topics_.erase(topics_.find(topic->key)); // by iterator: the key dies with the topic
-    return true;
+    if (slots.empty()) {
+        topics_.erase(topics_.find(topic->key)); // by iterator: the key dies with the topic
+    }
 }
 
 std::vector<std::string_view> hub::topics_of(const subscriber& who) const {
@@ -87,18 +93,21 @@ std::vector<std::string_view> hub::topics_of(const subscriber& who) const {
     return keys;
 }
 
-std::size_t hub::publish(std::string_view key, const event_frames& frames) const {
+std::size_t hub::publish(std::string_view key, const rendered_event& event) const {
     auto it = topics_.find(key);
     if (it == topics_.end()) {
         return 0; // stale interest: the last local subscriber left while the event travelled
     }
-    // deliver() never changes subscriptions (a session that must close posts the close), so the
-    // vector is stable while we walk it.
-    const auto& slots = it->second->subscribers;
-    for (const auto& s : slots) {
-        s.who->deliver(frames);
+    // deliver() never changes subscriptions (a session that must close does it later, in the
+    // shard's flush pass), so the vector is stable while we walk it.
+    std::size_t delivered = 0;
+    for (const auto& s : it->second->subscribers) {
+        if (const auto& frame = event.frames[s.who->dialect()]) {
+            s.who->deliver(frame);
+            ++delivered;
+        }
     }
-    return slots.size();
+    return delivered;
 }
 
 } // namespace herald

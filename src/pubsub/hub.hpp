@@ -2,6 +2,7 @@
 
 #include "pubsub/subscriber.hpp"
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,31 +19,44 @@ struct hub_topic {
         std::uint32_t subscription; // index in who->subscriptions_
     };
     std::vector<slot> subscribers;
+    std::array<std::uint32_t, max_dialects> per_dialect{}; // subscribers speaking each dialect
+};
+
+// Told when this shard starts or stops wanting a topic for a dialect, so the node asks its bus
+// only for what someone wants and renders an event only for the dialects that will send it.
+class hub_observer {
+public:
+    virtual void topic_wanted(std::string_view key, dialect_id dialect) = 0;
+    virtual void topic_unwanted(std::string_view key, dialect_id dialect) = 0;
+
+protected:
+    ~hub_observer() = default;
 };
 
 // Topic ⇄ subscriber index for one shard.
 // Lives on its shard's thread and is never touched from another thread.
 class hub {
 public:
-    enum class subscribe_outcome { added_first, added, already_subscribed };
-    // added_first: this shard had no subscriber to the topic before (so the node must tell
-    // the bus it is interested).
+    explicit hub(hub_observer* observer = nullptr)
+        : observer_(observer) {}
+
+    enum class subscribe_outcome { added, already_subscribed };
     subscribe_outcome subscribe(subscriber& who, std::string_view key);
-    // True when the topic lost its last subscriber on this shard. False also when `who` was not
-    // subscribed.
+    // False when `who` was not subscribed.
     bool unsubscribe(subscriber& who, std::string_view key);
-    // Removes every subscription of `who`; calls on_emptied(key) for each topic left empty.
+    // Removes every subscription of `who`, calling on_removed(key) for each before it goes.
     void unsubscribe_all(subscriber& who,
-                         const std::function<void(const std::string&)>& on_emptied);
+                         const std::function<void(std::string_view)>& on_removed = {});
 
     bool is_subscribed(const subscriber& who, std::string_view key) const;
     // Keys `who` is subscribed to, in subscription order.
     std::vector<std::string_view> topics_of(const subscriber& who) const;
 
-    // Hands the frames to every subscriber of the topic; returns how many received them.
-    std::size_t publish(std::string_view key, const event_frames& frames) const;
+    // Hands each subscriber of the topic its dialect's frame; returns how many received one.
+    std::size_t publish(std::string_view key, const rendered_event& event) const;
 
     std::size_t topic_count() const { return topics_.size(); }
+    std::size_t subscription_count() const { return subscriptions_; }
 
 private:
     struct transparent_hash {
@@ -54,10 +68,13 @@ private:
     using topic_map = std::unordered_map<std::string, std::unique_ptr<hub_topic>, transparent_hash,
                                          std::equal_to<>>;
 
-    // Removes subscription `index` of `who`; returns true when its topic became empty.
-    bool remove(subscriber& who, std::size_t index);
+    // Removes subscription `index` of `who`, telling the observer and dropping the topic when
+    // that was the last of its kind.
+    void remove(subscriber& who, std::size_t index);
 
     topic_map topics_;
+    hub_observer* observer_;
+    std::size_t subscriptions_ = 0;
 };
 
 } // namespace herald

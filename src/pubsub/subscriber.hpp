@@ -15,10 +15,18 @@ struct hub_topic;
 // disconnect costs one step per subscription, not a search of every topic.
 class subscriber {
 public:
-    virtual void deliver(const event_frames& frames) = 0;
+    explicit subscriber(dialect_id speaks)
+        : dialect_(speaks) {}
+    subscriber(const subscriber&) = delete;
+    subscriber& operator=(const subscriber&) = delete;
+
+    // `frame` is the event as this subscriber's dialect renders it.
+    virtual void deliver(const shared_frame& frame) = 0;
     std::size_t subscription_count() const { return subscriptions_.size(); }
+    dialect_id dialect() const { return dialect_; }
 
 protected:
+    // The owner must leave the hub (hub::unsubscribe_all) before this is destroyed.
     ~subscriber() = default;
 
 private:
@@ -28,6 +36,7 @@ private:
         std::uint32_t slot; // this subscriber's index in topic->subscribers
     };
     std::vector<subscription> subscriptions_;
+    dialect_id dialect_;
 };
 
 } // namespace herald

@@ -1,7 +1,6 @@
 #include "shard/shard.hpp"
 
-#include "app/node_context.hpp"
-#include "bus/bus_thread.hpp"
+#include "util/log.hpp"
 
 #include <boost/asio/post.hpp>
 
@@ -12,11 +11,12 @@ constexpr auto tick_period = std::chrono::milliseconds(250);
 constexpr auto shutdown_tick_period = std::chrono::milliseconds(20);
 } // namespace
 
-shard::shard(unsigned index, node_context& node)
-    : index_(index)
-    , node_(node)
+shard::shard(unsigned index, bus_port& bus, std::size_t endpoints, std::size_t action_labels)
+    : metrics_(endpoints, action_labels)
+    , hub_(this)
+    , index_(index)
+    , bus_(bus)
     , work_(io_.get_executor())
-    , metrics_(node.settings.endpoints.size())
     , read_buffer_(read_buffer_bytes)
     , tick_timer_(io_) {}
 
@@ -26,7 +26,21 @@ shard::~shard() {
 
 void shard::start() {
     tick();
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] { run(); });
+}
+
+void shard::run() {
+    // A handler that throws ends what it was doing, not the node: connections catch what their
+    // dialect throws; anything else that escapes is logged and the loop goes on.
+    for (;;) {
+        try {
+            io_.run();
+            return;
+        } catch (const std::exception& e) {
+            metrics_.handler_failures.add();
+            log::error("shard {}: a handler failed: {}", index_, e.what());
+        }
+    }
 }
 
 void shard::stop() {
@@ -55,8 +69,8 @@ void shard::tick() {
         auto& c = *it++;
         c.on_tick(now_);
     }
-    if (shutting_down_ && connections_.empty()) {
-        empty_.store(true, std::memory_order_release);
+    if (shutting_down_ && connections_.empty() && on_empty_) {
+        std::exchange(on_empty_, nullptr)();
     }
     tick_timer_.expires_after(shutting_down_ ? shutdown_tick_period : tick_period);
     tick_timer_.async_wait([this](error_code ec) {
@@ -68,13 +82,15 @@ void shard::tick() {
 }
 
 void shard::request_flush(std::shared_ptr<shard_connection> c) {
-    if (flush_list_.empty()) {
+    if (!flush_posted_) {
+        flush_posted_ = true;
         net::post(io_, [this] { flush_all(); });
     }
     flush_list_.push_back(std::move(c));
 }
 
 void shard::flush_all() {
+    flush_posted_ = false;
     // Swap first: a flush may request another flush (e.g. a close right after the data).
     flushing_.swap(flush_list_);
     for (auto& c : flushing_) {
@@ -83,49 +99,51 @@ void shard::flush_all() {
     flushing_.clear();
 }
 
-hub::subscribe_outcome shard::subscribe(subscriber& who, std::string_view key) {
-    auto outcome = hub_.subscribe(who, key);
-    if (outcome == hub::subscribe_outcome::added_first) {
-        node_.bus.add_interest(std::string(key), index_);
+void shard::deliver(std::shared_ptr<const std::string> key, shared_event event) {
+    bool wake;
+    {
+        std::lock_guard lock(inbox_mutex_);
+        wake = inbox_.empty();
+        inbox_.push_back({std::move(key), std::move(event)});
     }
-    if (outcome != hub::subscribe_outcome::already_subscribed) {
-        metrics_.subscriptions.add();
+    if (wake) {
+        net::post(io_, [this] { drain_inbox(); });
     }
-    return outcome;
 }
 
-bool shard::unsubscribe(subscriber& who, std::string_view key) {
-    const auto before = who.subscription_count();
-    const bool emptied = hub_.unsubscribe(who, key);
-    if (emptied) {
-        node_.bus.remove_interest(std::string(key), index_);
+void shard::drain_inbox() {
+    {
+        std::lock_guard lock(inbox_mutex_);
+        draining_.swap(inbox_);
     }
-    const bool removed = who.subscription_count() < before;
-    if (removed) {
-        metrics_.subscriptions.sub();
-    }
-    return removed;
-}
-
-void shard::unsubscribe_all(subscriber& who) {
-    metrics_.subscriptions.sub(static_cast<std::int64_t>(who.subscription_count()));
-    hub_.unsubscribe_all(
-        who, [this](const std::string& key) { node_.bus.remove_interest(key, index_); });
-}
-
-void shard::publish(std::shared_ptr<const std::string> key, event_frames frames) {
-    net::post(io_, [this, key = std::move(key), frames = std::move(frames)] {
-        const auto delivered = hub_.publish(*key, frames);
+    for (const auto& [key, event] : draining_) {
+        const auto delivered = hub_.publish(*key, *event);
         if (delivered == 0) {
             metrics_.events_dropped.add();
         }
         metrics_.deliveries.add(delivered);
-    });
+    }
+    draining_.clear();
+    if (draining_.capacity() > 1024) {
+        draining_.shrink_to_fit(); // a burst's bookkeeping is not kept for good
+    }
+    flush_all();
 }
 
-void shard::begin_shutdown(std::chrono::milliseconds spread) {
-    net::post(io_, [this, spread] {
+void shard::topic_wanted(std::string_view key, dialect_id dialect) {
+    bus_.add_interest(std::string(exchange_of(key)), std::string(routing_key_of(key)), index_,
+                      dialect);
+}
+
+void shard::topic_unwanted(std::string_view key, dialect_id dialect) {
+    bus_.remove_interest(std::string(exchange_of(key)), std::string(routing_key_of(key)), index_,
+                         dialect);
+}
+
+void shard::begin_shutdown(std::chrono::milliseconds spread, std::function<void()> on_empty) {
+    net::post(io_, [this, spread, on_empty = std::move(on_empty)]() mutable {
         shutting_down_ = true;
+        on_empty_ = std::move(on_empty);
         now_ = std::chrono::steady_clock::now();
         const auto count =
             static_cast<long>(std::distance(connections_.begin(), connections_.end()));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bus/bus_port.hpp"
 #include "pubsub/hub.hpp"
 #include "shard/shard_connection.hpp"
 #include "util/metrics.hpp"
@@ -8,7 +9,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
@@ -16,29 +19,33 @@
 
 namespace herald {
 
-struct node_context;
-
 // One thread running one io_context. It owns its connections and its hub; a session never
-// migrates, so nothing here takes a lock. Other threads reach a shard only by posting.
-class shard {
+// migrates, so nothing here takes a lock but the inbox of events other threads hand it.
+// Other threads reach a shard only through post(), deliver() and begin_shutdown().
+class shard final : private hub_observer {
 public:
-    shard(unsigned index, node_context& node);
+    // `action_labels`: rows of herald_actions_total (every dialect's actions).
+    shard(unsigned index, bus_port& bus, std::size_t endpoints, std::size_t action_labels);
     ~shard();
+    shard(const shard&) = delete;
+    shard& operator=(const shard&) = delete;
 
     unsigned index() const { return index_; }
     net::io_context& context() { return io_; }
-    node_context& node() { return node_; }
     shard_metrics& metrics() { return metrics_; }
     const shard_metrics& metrics() const { return metrics_; }
-    const hub& subscriptions() const { return hub_; }
+    herald::hub& hub() { return hub_; }
 
     // Scratch space for socket reads, shared by every connection of the shard: an idle
     // connection holds no read buffer.
     std::span<char> read_buffer() { return read_buffer_; }
     std::uint64_t next_session_number() { return ++sessions_started_; }
+    // The steady clock as of the last tick: for comparisons on the tick, which may then only be
+    // late, never early.
     steady_time now() const { return now_; }
-    // The wall clock as of the last tick: for deadlines set in wall time, such as a token's
-    // exp, read by every session on every tick.
+    // The steady clock read now: for starting a timeout, so that it never ends early.
+    steady_time fresh_now() { return now_ = std::chrono::steady_clock::now(); }
+    // The wall clock as of the last tick: for deadlines set in wall time, such as a token's exp.
     std::chrono::system_clock::time_point wall_now() const { return wall_now_; }
 
     void attach(shard_connection& c) { connections_.push_back(c); }
@@ -48,46 +55,57 @@ public:
     // of the current batch of work writes for all of them, each in one syscall.
     void request_flush(std::shared_ptr<shard_connection> c);
 
-    // The hub, plus telling the bus when this shard starts or stops wanting a topic.
-    hub::subscribe_outcome subscribe(subscriber& who, std::string_view key);
-    bool unsubscribe(subscriber& who, std::string_view key);
-    void unsubscribe_all(subscriber& who);
-
-    // Any thread: deliver an event to this shard's subscribers of `key`.
-    void publish(std::shared_ptr<const std::string> key, event_frames frames);
+    // Any thread: deliver an event to this shard's subscribers of `key`. Events handed over
+    // before the shard gets to them are delivered together, then flushed once: a burst leaves
+    // in one write per session.
+    void deliver(std::shared_ptr<const std::string> key, shared_event event);
 
     void start();
-    // Any thread: close every connection, spread over `spread`; is_empty() turns true once
-    // the shard holds no connection.
-    void begin_shutdown(std::chrono::milliseconds spread);
-    bool is_empty() const { return empty_.load(std::memory_order_acquire); }
+    // Any thread: close every connection, spread over `spread`; `on_empty` runs (on the shard's
+    // thread) once the shard holds no connection.
+    void begin_shutdown(std::chrono::milliseconds spread, std::function<void()> on_empty);
     void stop(); // stops the io_context and joins the thread
 
 private:
+    void run();
     void tick();
+    void drain_inbox();
     void flush_all();
+    void topic_wanted(std::string_view key, dialect_id dialect) override;
+    void topic_unwanted(std::string_view key, dialect_id dialect) override;
 
+    // Declared first, destroyed last: connections that the io_context's pending handlers still
+    // hold leave the hub and touch the metrics when those handlers are destroyed.
+    shard_metrics metrics_;
+    herald::hub hub_;
     unsigned index_;
-    node_context& node_;
+    bus_port& bus_;
     net::io_context io_{1};
     net::executor_work_guard<net::io_context::executor_type> work_;
     std::thread thread_;
-    hub hub_;
-    shard_metrics metrics_;
     std::vector<char> read_buffer_;
     std::uint64_t sessions_started_ = 0;
     steady_time now_ = std::chrono::steady_clock::now();
     std::chrono::system_clock::time_point wall_now_ = std::chrono::system_clock::now();
     net::steady_timer tick_timer_;
 
+    struct pending_event {
+        std::shared_ptr<const std::string> key;
+        shared_event event;
+    };
+    std::mutex inbox_mutex_;
+    std::vector<pending_event> inbox_; // guarded by inbox_mutex_
+    std::vector<pending_event> draining_;
+
     using connection_list =
         boost::intrusive::list<shard_connection, boost::intrusive::constant_time_size<false>>;
     connection_list connections_;
     std::vector<std::shared_ptr<shard_connection>> flush_list_;
     std::vector<std::shared_ptr<shard_connection>> flushing_;
+    bool flush_posted_ = false;
 
     bool shutting_down_ = false;
-    std::atomic<bool> empty_{false};
+    std::function<void()> on_empty_;
 };
 
 } // namespace herald

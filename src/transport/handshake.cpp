@@ -1,36 +1,16 @@
 #include "transport/handshake.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "util/ascii.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
 namespace herald {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-} // namespace
 
 bool header_has_token(std::string_view value, std::string_view token) {
     while (!value.empty()) {
         const auto comma = value.find(',');
-        if (iequals(trim(value.substr(0, comma)), token)) {
+        if (ascii::iequals(ascii::trim(value.substr(0, comma)), token)) {
             return true;
         }
         if (comma == std::string_view::npos) {
@@ -41,7 +21,7 @@ bool header_has_token(std::string_view value, std::string_view token) {
     return false;
 }
 
-std::optional<std::string> check_upgrade(const upgrade_request& r) {
+std::optional<std::string> check_upgrade(const upgrade_headers& r) {
     if (r.method != "GET") {
         return "a WebSocket upgrade must be a GET request";
     }
@@ -51,11 +31,11 @@ std::optional<std::string> check_upgrade(const upgrade_request& r) {
     if (!header_has_token(r.connection, "upgrade")) {
         return "missing Connection: Upgrade";
     }
-    if (trim(r.version) != "13") {
+    if (ascii::trim(r.version) != "13") {
         return "Sec-WebSocket-Version must be 13";
     }
     // The key is 16 random bytes in base64: 24 characters ending in "==".
-    const auto key = trim(r.key);
+    const auto key = ascii::trim(r.key);
     if (key.size() != 24 || key.substr(22) != "==") {
         return "Sec-WebSocket-Key must be 16 bytes in base64";
     }
@@ -64,7 +44,7 @@ std::optional<std::string> check_upgrade(const upgrade_request& r) {
 
 std::string accept_key(std::string_view key) {
     static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    std::string input(trim(key));
+    std::string input(ascii::trim(key));
     input += guid;
     unsigned char digest[SHA_DIGEST_LENGTH];
     SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);

@@ -8,7 +8,7 @@
 
 namespace herald {
 
-struct upgrade_request {
+struct upgrade_headers {
     std::string_view method;
     std::string_view upgrade;    // Upgrade header
     std::string_view connection; // Connection header
@@ -17,7 +17,7 @@ struct upgrade_request {
 };
 
 // Why the request cannot be upgraded, or nullopt when it can.
-std::optional<std::string> check_upgrade(const upgrade_request& r);
+std::optional<std::string> check_upgrade(const upgrade_headers& r);
 
 // Sec-WebSocket-Accept for a Sec-WebSocket-Key.
 std::string accept_key(std::string_view key);

@@ -1,10 +1,9 @@
 #include "transport/http_api.hpp"
 
-#include "app/node_context.hpp"
-#include "bus/bus_thread.hpp"
 #include "protocol/json_text.hpp"
 #include "protocol/publish_request.hpp"
-#include "shard/shard.hpp"
+#include "transport/endpoint_match.hpp"
+#include "transport/transport_context.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
@@ -37,9 +36,8 @@ bool same_secret(std::string_view given, std::string_view expected) {
            CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
-http_response publish(shard& s, const http_request& request) {
-    const auto& settings = s.node().settings;
-    if (settings.api_key.empty()) {
+http_response publish(transport_context& node, const http_request& request) {
+    if (node.api_key.empty()) {
         return json_error(403, "publishing_disabled",
                           "no api_key is configured (api_key, --api-key or HERALD_API_KEY)");
     }
@@ -51,20 +49,23 @@ http_response publish(shard& s, const http_request& request) {
         return r;
     }
     if (authorization.size() <= scheme.size() ||
-        !same_secret(authorization.substr(scheme.size()), settings.api_key) ||
+        !same_secret(authorization.substr(scheme.size()), node.api_key) ||
         !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme)) { // RFC 7235
         return json_error(403, "forbidden", "the API key is wrong");
     }
-    auto parsed = parse_publish_request(request.body(), [&settings](std::string_view exchange) {
-        return access_of(settings, exchange).has_value();
+    auto parsed = parse_publish_request(request.body(), [&node](std::string_view exchange) {
+        return node.exchanges.serves(exchange);
     });
     if (!parsed) {
         return json_error(400, parsed.error().error, parsed.error().detail);
     }
     const auto count = parsed->size();
     for (auto& e : *parsed) {
-        s.node().bus.publish(
-            bus_event{std::move(e.exchange), std::move(e.routing_key), std::move(e.body)});
+        node.bus.publish(bus_event{std::move(e.exchange),
+                                   std::move(e.routing_key),
+                                   std::move(e.event),
+                                   std::move(e.payload),
+                                   {}});
     }
     return json_ok(202, fmt::format(R"({{"published":{}}})", count));
 }
@@ -80,14 +81,14 @@ http_response json_error(unsigned status, std::string_view error, std::string_vi
     return json_ok(status, std::move(body));
 }
 
-http_response handle_http(shard& s, const http_request& request) {
+http_response handle_http(transport_context& node, const http_request& request) {
     std::string_view target = request.target();
     target = target.substr(0, target.find('?'));
     const auto method = request.method();
     const bool get = method == http::verb::get;
 
     if (target == "/api/publish") {
-        return method == http::verb::post ? publish(s, request) : method_not_allowed("POST");
+        return method == http::verb::post ? publish(node, request) : method_not_allowed("POST");
     }
     if (target == "/healthz") {
         return get ? json_ok(200, R"({"status":"ok"})") : method_not_allowed("GET");
@@ -96,11 +97,11 @@ http_response handle_http(shard& s, const http_request& request) {
         if (!get) {
             return method_not_allowed("GET");
         }
-        if (s.node().draining.load()) {
+        if (node.draining.load()) {
             return json_error(503, "draining", "the node is shutting down");
         }
-        if (!s.node().bus.is_ready()) {
-            return json_error(503, "bus_not_ready", "the bus is not connected");
+        if (!node.bus.is_ready()) {
+            return json_error(503, "bus_not_ready", node.bus.not_ready_reason());
         }
         return json_ok(200, R"({"status":"ready"})");
     }
@@ -108,7 +109,7 @@ http_response handle_http(shard& s, const http_request& request) {
         if (!get) {
             return method_not_allowed("GET");
         }
-        return {200, "text/plain; version=0.0.4; charset=utf-8", s.node().render_metrics(), {}};
+        return {200, "text/plain; version=0.0.4; charset=utf-8", node.render_metrics(), {}};
     }
     if (target == "/" || target == "/index.html") {
         if (!get) {
@@ -116,13 +117,11 @@ http_response handle_http(shard& s, const http_request& request) {
         }
         return {200, "text/html; charset=utf-8", std::string(web::index_html), {}};
     }
-    for (const auto& e : s.node().settings.endpoints) {
-        if (e.path == target) {
-            auto r = json_error(426, "upgrade_required",
-                                "this is a WebSocket endpoint: connect with a WebSocket client");
-            r.extra_headers = "Upgrade: websocket\r\n";
-            return r;
-        }
+    if (match_endpoint(node.endpoint_paths, target)) {
+        auto r = json_error(426, "upgrade_required",
+                            "this is a WebSocket endpoint: connect with a WebSocket client");
+        r.extra_headers = "Upgrade: websocket\r\n";
+        return r;
     }
     return json_error(404, "not_found", fmt::format("no route for {}", target));
 }

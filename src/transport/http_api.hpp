@@ -1,14 +1,13 @@
 #pragma once
 // Plain HTTP on the WebSocket port: the demo page, health, metrics and the publish API.
 
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include "protocol/http_request_reader.hpp"
 
 #include <string>
 
 namespace herald {
 
-class shard;
+struct transport_context;
 
 struct http_response {
     unsigned status = 200;
@@ -17,10 +16,9 @@ struct http_response {
     std::string extra_headers; // complete "Name: value\r\n" lines
 };
 
-using http_request = boost::beast::http::request<boost::beast::http::string_body>;
-
-// Answers every request that is not a WebSocket upgrade. Runs on the connection's shard.
-http_response handle_http(shard& s, const http_request& request);
+// Answers every request that is not a WebSocket upgrade. Runs on the connection's shard; may
+// throw (the connection answers 500 then).
+http_response handle_http(transport_context& node, const http_request& request);
 
 // {"error":E,"detail":D} with `status`.
 http_response json_error(unsigned status, std::string_view error, std::string_view detail);

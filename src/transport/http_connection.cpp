@@ -1,30 +1,35 @@
 #include "transport/http_connection.hpp"
 
-#include "app/endpoint_match.hpp"
-#include "app/node_context.hpp"
 #include "shard/shard.hpp"
+#include "transport/endpoint_match.hpp"
 #include "transport/handshake.hpp"
-#include "transport/myxi_session.hpp"
+#include "transport/transport_context.hpp"
+#include "transport/ws_connection.hpp"
+#include "util/log.hpp"
 
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/error.hpp>
 
-#include <cerrno>
 #include <fmt/format.h>
-#include <sys/socket.h>
 
 namespace herald {
 
 namespace http = boost::beast::http;
 
 namespace {
-constexpr std::size_t max_header_bytes = 16 * 1024;
+
+http_request_limits reader_limits(const limits& l) {
+    http_request_limits out;
+    out.max_body_bytes = l.max_http_body_bytes;
+    return out;
 }
 
-http_connection::http_connection(shard& owner, tcp::socket socket)
-    : shard_(owner)
-    , socket_(std::move(socket))
-    , deadline_(owner.now() + owner.node().settings.limit.handshake_timeout) {
+} // namespace
+
+http_connection::http_connection(shard& owner, tcp::socket socket, transport_context& node)
+    : tcp_connection(owner, std::move(socket))
+    , node_(node)
+    , reader_(reader_limits(node.limit))
+    , deadline_(owner.fresh_now() + node.limit.handshake_timeout) {
     shard_.attach(*this);
     shard_.metrics().connections.add();
 }
@@ -34,80 +39,52 @@ http_connection::~http_connection() {
 }
 
 void http_connection::start() {
-    new_parser();
     wait_readable();
 }
 
-void http_connection::new_parser() {
-    parser_.emplace();
-    parser_->header_limit(max_header_bytes);
-    parser_->body_limit(shard_.node().settings.limit.max_http_body_bytes);
-    parser_->eager(true);
+void http_connection::on_received(std::span<char> bytes) {
+    act(reader_.feed({bytes.data(), bytes.size()}));
 }
 
-void http_connection::wait_readable() {
-    socket_.async_wait(tcp::socket::wait_read,
-                       [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
-}
-
-void http_connection::on_readable(error_code ec) {
-    if (ec || finished_) {
+void http_connection::act(http_request_reader::status status) {
+    switch (status) {
+    case http_request_reader::status::need_more:
+        return; // tcp_connection reads on
+    case http_request_reader::status::rejected: {
+        const auto& r = reader_.rejection();
+        respond(json_error(r.status, r.error, r.detail), false);
         return;
     }
-    auto buffer = shard_.read_buffer();
-    const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        finish();
+    case http_request_reader::status::complete:
+        on_request();
         return;
     }
-    if (n > 0) {
-        received_.append(buffer.data(), static_cast<std::size_t>(n));
-    }
-    parse();
-}
-
-void http_connection::parse() {
-    while (!parser_->is_done()) {
-        if (received_.empty()) {
-            wait_readable();
-            return;
-        }
-        error_code ec;
-        const auto used = parser_->put(net::buffer(received_), ec);
-        received_.erase(0, used);
-        if (ec == http::error::need_more) {
-            wait_readable();
-            return;
-        }
-        if (ec) {
-            const bool too_big = ec == http::error::body_limit;
-            const bool header_too_big = ec == http::error::header_limit;
-            respond(too_big ? json_error(413, "body_too_large",
-                                         "the body is over limits.max_http_body_bytes")
-                    : header_too_big
-                        ? json_error(431, "headers_too_large", "request headers are over 16 KiB")
-                        : json_error(400, "bad_request", ec.message()),
-                    false);
-            return;
-        }
-    }
-    on_request();
 }
 
 void http_connection::on_request() {
-    const auto& request = parser_->get();
+    const auto& request = reader_.request();
     std::string_view path = request.target();
     path = path.substr(0, path.find('?'));
     if (request.find(http::field::upgrade) != request.end() && try_upgrade(path)) {
         return;
     }
-    respond(handle_http(shard_, request), request.keep_alive() && keep_alive_);
+    http_response response;
+    try {
+        response = handle_http(node_, request);
+    } catch (const std::exception& e) {
+        // A handler that throws (out of memory, a bug) ends this request, not the node.
+        shard_.metrics().handler_failures.add();
+        log::error("HTTP {} {} failed: {}", request.method_string(), path, e.what());
+        respond(json_error(500, "internal_error", "the request could not be handled"), false);
+        return;
+    }
+    respond(response, request.keep_alive() && keep_alive_);
 }
 
 bool http_connection::try_upgrade(std::string_view path) {
-    const auto index = match_endpoint(shard_.node().settings.endpoints, path);
-    const auto& request = parser_->get();
-    if (!index) {
+    const auto match = match_endpoint(node_.endpoint_paths, path);
+    const auto& request = reader_.request();
+    if (!match) {
         // Not the demo page or any other HTTP answer: a WebSocket client at the wrong path
         // should see why it failed.
         respond(
@@ -127,17 +104,32 @@ bool http_connection::try_upgrade(std::string_view path) {
         respond(response, false);
         return true;
     }
-    if (shard_.node().draining.load()) {
+    if (node_.draining.load()) {
         respond(json_error(503, "draining", "the node is shutting down"), false);
         return true;
     }
+
+    // What the dialect may read of the request; views into it, valid while start() runs.
+    upgrade_request context;
+    const std::string_view target = request.target();
+    context.path = path;
+    if (const auto q = target.find('?'); q != std::string_view::npos) {
+        context.query = target.substr(q + 1);
+    }
+    context.path_params = match->params;
+    for (const auto& field : request) {
+        context.headers.emplace_back(field.name_string(), field.value());
+    }
+    error_code ignored;
+    const auto peer = socket_.remote_endpoint(ignored);
+    const std::string remote = ignored ? std::string() : peer.address().to_string();
+    context.remote_address = remote;
+
     auto response = switching_protocols_response(request[http::field::sec_websocket_key]);
-    auto session = std::make_shared<myxi_session>(shard_, std::move(socket_), *index);
-    // The session counts the connection from now on.
-    shard_.metrics().connections.add();
-    const std::string early = std::move(received_);
+    auto session = std::make_shared<ws_connection>(shard_, std::move(socket_), node_, match->index);
+    const std::string early = reader_.take_buffered();
+    session->start(std::move(response), early, context);
     finish();
-    session->start(std::move(response), early);
     return true;
 }
 
@@ -145,20 +137,31 @@ void http_connection::respond(const http_response& response, bool keep_alive) {
     keep_alive_ = keep_alive;
     response_ = serialize(response, keep_alive);
     writing_ = true;
+    // A client that does not read its answers (pipelining and never reading, say) keeps the
+    // connection only this long.
+    deadline_ = shard_.fresh_now() + node_.limit.handshake_timeout;
     net::async_write(socket_, net::buffer(response_),
                      [self = shared_from_this()](error_code ec, std::size_t written) {
-                         self->writing_ = false;
-                         self->shard_.metrics().bytes_out.add(written);
-                         if (ec || !self->keep_alive_ || self->finished_) {
-                             self->finish();
-                             return;
-                         }
-                         std::string().swap(self->response_);
-                         self->deadline_ = self->shard_.now() +
-                                           self->shard_.node().settings.limit.handshake_timeout;
-                         self->new_parser();
-                         self->parse();
+                         static_cast<http_connection&>(*self).on_written(ec, written);
                      });
+}
+
+void http_connection::on_written(error_code ec, std::size_t written) {
+    writing_ = false;
+    shard_.metrics().bytes_out.add(written);
+    if (ec || !keep_alive_ || finished_) {
+        finish();
+        return;
+    }
+    std::string().swap(response_);
+    deadline_ = shard_.fresh_now() + node_.limit.handshake_timeout;
+    reader_.next_request();
+    const auto status = reader_.resume();
+    if (status == http_request_reader::status::need_more) {
+        wait_readable();
+        return;
+    }
+    act(status);
 }
 
 void http_connection::finish() {
@@ -169,21 +172,22 @@ void http_connection::finish() {
     if (socket_.is_open()) {
         error_code ignored;
         socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
     }
+    close_socket();
     shard_.metrics().connections.sub();
     unlink();
 }
 
 void http_connection::on_tick(steady_time now) {
-    if (!writing_ && now >= deadline_) {
-        if (!received_.empty() || parser_->got_some()) {
-            shard_.metrics()
-                .protocol_errors[static_cast<std::size_t>(protocol_error::handshake_timeout)]
-                .add();
-        }
-        finish();
+    if (now < deadline_) {
+        return;
     }
+    if (!writing_ && reader_.started()) {
+        shard_.metrics()
+            .protocol_errors[static_cast<std::size_t>(protocol_error::handshake_timeout)]
+            .add();
+    }
+    finish();
 }
 
 void http_connection::on_shutdown(steady_time) {

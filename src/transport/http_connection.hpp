@@ -1,51 +1,46 @@
 #pragma once
 
-#include "shard/shard_connection.hpp"
+#include "protocol/http_request_reader.hpp"
 #include "transport/http_api.hpp"
-#include "util/net.hpp"
-
-#include <boost/beast/http/parser.hpp>
+#include "transport/tcp_connection.hpp"
 
 #include <memory>
-#include <optional>
 #include <string>
 
 namespace herald {
 
-class shard;
+struct transport_context;
 
 // A TCP connection before (or instead of) a WebSocket upgrade: reads HTTP/1.1 requests,
-// answers them, and hands the socket to a WebSocket session on an upgrade.
+// answers them, and hands the socket to a WebSocket connection on an upgrade.
 // Lives on its shard's thread.
-class http_connection : public shard_connection,
-                        public std::enable_shared_from_this<http_connection> {
+class http_connection final : public tcp_connection {
 public:
-    http_connection(shard& owner, tcp::socket socket);
+    http_connection(shard& owner, tcp::socket socket, transport_context& node);
     ~http_connection() override;
 
     void start();
 
 private:
-    using request_parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+    // tcp_connection
+    void on_received(std::span<char> bytes) override;
+    void on_peer_gone() override { finish(); }
+    bool reading_wanted() const override { return !finished_ && !writing_; }
 
-    void new_parser();
-    void wait_readable();
-    void on_readable(error_code ec);
-    void parse();
+    void act(http_request_reader::status status);
     void on_request();
     bool try_upgrade(std::string_view path);
     void respond(const http_response& response, bool keep_alive);
+    void on_written(error_code ec, std::size_t written);
     void finish();
     void on_tick(steady_time now) override;
     void on_shutdown(steady_time close_at) override;
     void abort() override { finish(); }
 
-    shard& shard_;
-    tcp::socket socket_;
-    std::optional<request_parser> parser_;
-    std::string received_; // bytes the parser has not consumed yet
+    transport_context& node_;
+    http_request_reader reader_;
     std::string response_;
-    steady_time deadline_; // a request must be complete by then
+    steady_time deadline_; // the request must be complete, or the response written, by then
     bool writing_ = false;
     bool keep_alive_ = true;
     bool finished_ = false;

@@ -8,8 +8,9 @@
 
 namespace herald {
 
-listener::listener(std::vector<shard*> shards, const tcp::endpoint& where)
+listener::listener(std::vector<shard*> shards, const tcp::endpoint& where, transport_context& node)
     : shards_(std::move(shards))
+    , node_(node)
     , acceptor_(shards_.front()->context())
     , retry_(shards_.front()->context()) {
     acceptor_.open(where.protocol());
@@ -50,8 +51,8 @@ void listener::accept() {
         } else {
             error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            net::post(target.context(), [&target, socket = std::move(socket)]() mutable {
-                std::make_shared<http_connection>(target, std::move(socket))->start();
+            net::post(target.context(), [this, &target, socket = std::move(socket)]() mutable {
+                std::make_shared<http_connection>(target, std::move(socket), node_)->start();
             });
         }
         accept();

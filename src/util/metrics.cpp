@@ -4,13 +4,6 @@
 
 namespace herald {
 
-std::string_view to_string(action_label a) {
-    static constexpr std::array<std::string_view, action_label_count> names = {
-        "Subscribe",      "Unsubscribe", "ListSubscriptions", "Ping", "Authenticate",
-        "Deauthenticate", "other"};
-    return names[static_cast<std::size_t>(a)];
-}
-
 std::string_view to_string(protocol_error e) {
     static constexpr std::array<std::string_view, protocol_error_count> names = {
         "invalid_json",    "invalid_action", "invalid_payload",   "frame_error", "invalid_utf8",
@@ -56,12 +49,14 @@ std::string render_prometheus(const node_metrics_view& view) {
     simple("herald_subscriptions", "gauge", "Subscriptions held by open sessions.",
            sum(view, [](const shard_metrics& s) { return s.subscriptions.value(); }));
 
-    header(out, "herald_actions_total", "counter", "Client actions by name and result.");
-    for (std::size_t a = 0; a < action_label_count; ++a) {
+    header(out, "herald_actions_total", "counter", "Client actions by dialect, name and result.");
+    for (std::size_t a = 0; a < view.action_labels.size(); ++a) {
         for (std::size_t r = 0; r < 2; ++r) {
             fmt::format_to(
-                std::back_inserter(out), "herald_actions_total{{action=\"{}\",result=\"{}\"}} {}\n",
-                to_string(static_cast<action_label>(a)), r == 0 ? "ok" : "error",
+                std::back_inserter(out),
+                "herald_actions_total{{dialect=\"{}\",action=\"{}\",result=\"{}\"}} {}\n",
+                view.action_labels[a].dialect, view.action_labels[a].action,
+                r == 0 ? "ok" : "error",
                 sum(view, [a, r](const shard_metrics& s) { return s.actions[a][r].value(); }));
         }
     }
@@ -87,8 +82,11 @@ std::string render_prometheus(const node_metrics_view& view) {
             sum(view, [p](const shard_metrics& s) { return s.protocol_errors[p].value(); }));
     }
     simple("herald_slow_consumer_closes_total", "counter",
-           "Sessions closed because their outbox passed max_outbox_bytes.",
+           "Sessions closed because their client left over max_outbox_bytes unread.",
            sum(view, [](const shard_metrics& s) { return s.slow_consumer_closes.value(); }));
+    simple("herald_handler_failures_total", "counter",
+           "Sessions or HTTP requests ended because their handler failed (a bug, or memory).",
+           sum(view, [](const shard_metrics& s) { return s.handler_failures.value(); }));
     return out;
 }
 

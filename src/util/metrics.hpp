@@ -35,20 +35,6 @@ private:
     std::atomic<std::int64_t> value_{0};
 };
 
-// Labels of herald_actions_total. Unknown action names share "other", so a client cannot
-// grow the label set.
-enum class action_label : std::uint8_t {
-    subscribe,
-    unsubscribe,
-    list_subscriptions,
-    ping,
-    authenticate,
-    deauthenticate,
-    other,
-};
-inline constexpr std::size_t action_label_count = 7;
-enum class action_result : std::uint8_t { ok, error };
-
 // Labels of herald_protocol_errors_total.
 enum class protocol_error : std::uint8_t {
     invalid_json,      // a message that is not a JSON object
@@ -65,23 +51,32 @@ inline constexpr std::size_t protocol_error_count = 9;
 
 // One shard's figures. Written only by the shard's thread.
 struct shard_metrics {
-    explicit shard_metrics(std::size_t endpoints)
-        : sessions_by_endpoint(std::make_unique<gauge[]>(endpoints)) {}
+    // `action_labels`: rows of herald_actions_total, every dialect's actions one after another.
+    shard_metrics(std::size_t endpoints, std::size_t action_labels)
+        : sessions_by_endpoint(std::make_unique<gauge[]>(endpoints))
+        , actions(std::make_unique<std::array<counter, 2>[]>(action_labels)) {}
 
     gauge connections; // open TCP connections, upgraded or not
     std::unique_ptr<gauge[]> sessions_by_endpoint;
     gauge subscriptions;
-    std::array<std::array<counter, 2>, action_label_count> actions;
-    counter deliveries; // event frames queued to sessions
-    counter bytes_out;  // bytes written to sockets, WebSocket and HTTP
+    std::unique_ptr<std::array<counter, 2>[]> actions; // [label][0: ok, 1: error]
+    counter deliveries;                                // event frames queued to sessions
+    counter bytes_out; // bytes written to sockets, WebSocket and HTTP
     std::array<counter, protocol_error_count> protocol_errors;
     counter slow_consumer_closes;
-    counter events_dropped; // events that arrived for a topic no local session wanted any more
+    counter events_dropped;   // events that arrived for a topic no local session wanted any more
+    counter handler_failures; // a dialect or HTTP handler threw: that session or request ended
+};
+
+struct action_label {
+    std::string dialect;
+    std::string action;
 };
 
 struct node_metrics_view {
     std::vector<const shard_metrics*> shards;
     std::vector<std::string> endpoint_paths; // index = endpoint index
+    std::vector<action_label> action_labels; // index = row of shard_metrics::actions
     std::uint64_t events_published = 0;
     std::uint64_t events_routed = 0;
     bool ready = false;
@@ -90,7 +85,6 @@ struct node_metrics_view {
 // Prometheus text exposition format 0.0.4.
 std::string render_prometheus(const node_metrics_view& view);
 
-std::string_view to_string(action_label);
 std::string_view to_string(protocol_error);
 
 } // namespace herald

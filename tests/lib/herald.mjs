@@ -10,6 +10,9 @@ import WebSocket from 'ws';
 
 const binary = process.env.HERALD_BIN ?? new URL('../../build/dev/herald', import.meta.url).pathname;
 
+// The binary under test, for tests that run a herald command themselves (herald publish).
+export const heraldBinary = binary;
+
 // Resolves with `promise`, or rejects after `ms` with a message saying what we waited for.
 export function within(ms, promise, what) {
   let timer;
@@ -155,7 +158,9 @@ export async function eventually(check, what, ms = 10000) {
 }
 
 // A raw TCP connection that has done the WebSocket upgrade: for byte-level frame tests.
-export async function rawWebSocket(node, path = '/pushwss') {
+// It waits for the Welcome text frame, as on a Myxi endpoint; with { welcome: false } (for a
+// dialect that sends nothing first, such as echo) it waits only for the 101 response instead.
+export async function rawWebSocket(node, path = '/pushwss', { welcome = true } = {}) {
   const socket = net.connect(node.port, '127.0.0.1');
   await within(5000, new Promise((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); }), 'TCP connect');
   socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -166,12 +171,15 @@ export async function rawWebSocket(node, path = '/pushwss') {
   let ended = false;
   const endWaiters = [];
   let headerDone = false;
+  let onUpgrade;
+  const upgraded = new Promise((resolve) => { onUpgrade = resolve; });
   socket.on('data', (chunk) => {
     buffer = Buffer.concat([buffer, chunk]);
     if (!headerDone) {
       const end = buffer.indexOf('\r\n\r\n');
       if (end < 0) return;
       headerDone = true;
+      onUpgrade(buffer.subarray(0, end).toString());
       buffer = buffer.subarray(end + 4);
     }
     for (;;) {
@@ -203,8 +211,16 @@ export async function rawWebSocket(node, path = '/pushwss') {
     ended: () => (ended ? Promise.resolve() : within(10000, new Promise((r) => endWaiters.push(r)), 'the server to end the connection')),
     destroy: () => socket.destroy(),
   };
-  const welcome = await raw.nextFrame((f) => f.opcode === 1, 'Welcome');
-  raw.welcome = JSON.parse(welcome.payload.toString());
+  if (!welcome) {
+    const response = await within(5000, upgraded, 'the upgrade response');
+    if (!/^HTTP\/1\.1 101 /.test(response)) {
+      socket.destroy();
+      throw new Error(`the upgrade was refused:\n${response}`);
+    }
+    return raw;
+  }
+  const welcomeFrame = await raw.nextFrame((f) => f.opcode === 1, 'Welcome');
+  raw.welcome = JSON.parse(welcomeFrame.payload.toString());
   return raw;
 }
 

@@ -1,3 +1,4 @@
+#include "auth/base64url.hpp"
 #include "auth/jwt_verifier.hpp"
 
 #include <atomic>
@@ -99,26 +100,16 @@ std::string encode(jwt_alg_t alg, std::string_view key, const std::string& claim
 }
 
 std::string base64url(std::string_view in) {
-    std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(in.data()),
-                                  static_cast<int>(in.size()));
-    out.resize(static_cast<std::size_t>(n));
-    for (char& c : out) {
-        c = c == '+' ? '-' : c == '/' ? '_' : c;
-    }
-    while (!out.empty() && out.back() == '=') {
-        out.pop_back();
-    }
-    return out;
+    return base64url_encode(in);
 }
 
 // For headers libjwt's encoder will not write (lowercase alg, another typ, crit).
-std::string hand_signed_hs256(std::string_view header_json, std::string_view claims_json) {
+std::string hand_signed_hs256(std::string_view header_json, std::string_view claims_json,
+                              std::string_view key = secret) {
     const std::string signing_input = base64url(header_json) + "." + base64url(claims_json);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_size = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
          reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
          &mac_size);
     return signing_input + "." +
@@ -394,6 +385,54 @@ TEST(jwt_verifier, token_signed_with_public_key_as_hmac_secret_is_refused) {
         const auto who = public_key_verifier(*key).verify(forged, now);
         ASSERT_FALSE(who.has_value());
         EXPECT_EQ(who.error(), jwt_error::unsupported_algorithm);
+    }
+}
+
+TEST(jwt_verifier, header_whose_repeated_alg_libjwt_reads_differently_is_refused) {
+    // We read the first "alg", libjwt the last. Were the key chosen by one reading and the check
+    // made by the other, the public key's PEM text would serve as an HMAC secret.
+    for (const key_pair* key : {&rsa_key(), &ec_key()}) {
+        const std::string header = std::string(R"({"alg":")") +
+                                   (key == &rsa_key() ? "RS256" : "ES256") + R"(","alg":"HS256"})";
+        const auto forged = hand_signed_hs256(header, R"({"sub":"root"})", key->public_pem);
+        const auto who = public_key_verifier(*key).verify(forged, now);
+        ASSERT_FALSE(who.has_value()) << header;
+        EXPECT_EQ(who.error(), jwt_error::bad_signature) << header;
+    }
+    const auto who = hs256_verifier().verify(
+        hand_signed_hs256(R"({"alg":"HS256","alg":"RS256"})", claims_with("")), now);
+    ASSERT_FALSE(who.has_value());
+    EXPECT_EQ(who.error(), jwt_error::bad_signature);
+}
+
+TEST(jwt_verifier, repeated_claim_names_take_the_last_occurrence) {
+    const auto who = hs256_verifier().verify(
+        hand_signed_hs256(R"({"alg":"HS256"})", R"({"sub":"mallory","sub":"alice"})"), now);
+    ASSERT_TRUE(who.has_value()) << to_string(who.error());
+    EXPECT_EQ(who->subject, "alice");
+}
+
+TEST(jwt_verifier, claims_are_judged_only_once_the_signature_holds) {
+    const auto forged = [](const std::string& claims) {
+        return hand_signed_hs256(R"({"alg":"HS256"})", claims, "not-the-secret");
+    };
+    for (const std::string& claims :
+         {std::string(R"({"sub":"alice","exp":1})"), std::string(R"({"exp":"tomorrow"})"),
+          std::string(R"({"sub":42})"), claims_with(R"("nbf":1e300)")}) {
+        const auto who = hs256_verifier().verify(forged(claims), now);
+        ASSERT_FALSE(who.has_value()) << claims;
+        EXPECT_EQ(who.error(), jwt_error::bad_signature) << claims;
+    }
+}
+
+TEST(jwt_verifier, claims_that_are_not_one_json_object_are_malformed_whatever_the_signature) {
+    for (const std::string_view key : {std::string_view(secret), std::string_view("not-it")}) {
+        for (const char* claims : {R"(["an","array"])", "42", R"({"sub":"a"} trailing)"}) {
+            const auto who =
+                hs256_verifier().verify(hand_signed_hs256(R"({"alg":"HS256"})", claims, key), now);
+            ASSERT_FALSE(who.has_value()) << claims;
+            EXPECT_EQ(who.error(), jwt_error::malformed) << claims;
+        }
     }
 }
 

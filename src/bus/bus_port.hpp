@@ -1,0 +1,33 @@
+#pragma once
+// What shards and the HTTP API see of the bus: publishing, interest, readiness.
+
+#include "bus/bus.hpp"
+#include "pubsub/topic.hpp"
+
+#include <string>
+
+namespace herald {
+
+// The node's door to its bus, callable from any thread (a shard's, the HTTP API's): the calls
+// are handed to the bus thread, which owns the bus and the interest table. bus_thread
+// implements it; a shard's test can fake it.
+class bus_port {
+public:
+    virtual void publish(bus_event event) = 0;
+    // A shard's first subscriber of a topic in a dialect came, or its last one left. The node
+    // subscribes at the broker only to topics some shard wants, and renders an event only for
+    // the dialects some shard wants it in.
+    virtual void add_interest(std::string exchange, std::string routing_key, unsigned shard,
+                              dialect_id dialect) = 0;
+    virtual void remove_interest(std::string exchange, std::string routing_key, unsigned shard,
+                                 dialect_id dialect) = 0;
+    // For /readyz and /metrics, not for a hot path.
+    virtual bool is_ready() const = 0;
+    virtual std::string not_ready_reason() const = 0; // empty when ready
+
+protected:
+    // Nobody owns a bus through its port.
+    ~bus_port() = default;
+};
+
+} // namespace herald

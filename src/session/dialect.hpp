@@ -1,0 +1,58 @@
+#pragma once
+// The plug-in seam: a dialect is the language spoken on an endpoint. Each one lives in its own
+// folder under src/dialects/ and is listed once in src/dialects/registry.cpp.
+
+#include "pubsub/topic.hpp"
+#include "session/session_env.hpp"
+#include "session/session_port.hpp"
+#include "session/upgrade_request.hpp"
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace herald {
+
+// An application event as every dialect sees it: the bus's fields, payload bytes untouched.
+struct event_view {
+    std::string_view exchange;
+    std::string_view routing_key;
+    std::string_view event;   // the event's name
+    std::string_view payload; // JSON text, exactly as published
+    std::string_view extra;   // the published object's other members ("\"k\":v,…") or empty
+};
+
+// One session's half that speaks the dialect. Owned by its connection, on its shard's thread.
+// Every call may send through the port; none may throw on bad client input (a throw is a bug:
+// the connection counts it, logs it and ends the session).
+class dialect_session {
+public:
+    virtual ~dialect_session() = default;
+    virtual void on_open() = 0;
+    // One complete client message. `binary` tells a binary message from a text one.
+    virtual void on_message(std::string_view payload, bool binary) = 0;
+    // Each shard tick (every 250 ms) while the session is open, with the wall clock.
+    virtual void on_tick(std::chrono::system_clock::time_point) {}
+    // The node is stopping: say goodbye in the dialect's words; the close follows.
+    virtual void on_shutdown() {}
+    // The session stops taking events and messages: called once, before destruction.
+    virtual void on_end() {}
+};
+
+// A dialect: stateless, shared by every session and thread.
+class dialect {
+public:
+    virtual ~dialect() = default;
+    virtual std::string_view name() const = 0;
+    // Labels of herald_actions_total{dialect=name()}; a client cannot add any, so unknown actions
+    // share one label of the dialect's own.
+    virtual std::span<const std::string_view> action_names() const { return {}; }
+    virtual std::unique_ptr<dialect_session> open(session_port& port, const session_env& env,
+                                                  const upgrade_request& request) const = 0;
+    // The event as a complete WebSocket text frame for this dialect's sessions, built once per
+    // event and shared; null for a dialect that takes no events. Runs on the bus thread.
+    virtual shared_frame render(const event_view&) const { return nullptr; }
+};
+
+} // namespace herald

@@ -1,0 +1,136 @@
+#include "session/session_core.hpp"
+
+namespace herald {
+namespace {
+
+bool has_nul(std::string_view s) {
+    return s.find('\0') != std::string_view::npos;
+}
+
+topic topic_of(std::string_view key) {
+    return {std::string(exchange_of(key)), std::string(routing_key_of(key))};
+}
+
+} // namespace
+
+session_core::session_core(session_port& port, const session_env& env)
+    : subscriber(env.dialect)
+    , port_(port)
+    , env_(env) {}
+
+session_core::~session_core() {
+    leave();
+}
+
+void session_core::leave() {
+    env_.metrics.subscriptions.sub(static_cast<std::int64_t>(subscription_count()));
+    env_.topics.unsubscribe_all(*this);
+    subscription_bytes_ = 0;
+}
+
+session_core::subscribe_result session_core::subscribe(std::string_view exchange,
+                                                       std::string_view routing_key) {
+    if (has_nul(exchange) || has_nul(routing_key)) {
+        return subscribe_result::invalid_name;
+    }
+    const auto access = env_.rules.exchanges.access_of(exchange);
+    if (!access) {
+        return subscribe_result::unknown_exchange;
+    }
+    switch (decide(*access, identity_.get(), exchange, routing_key)) {
+    case access_decision::auth_required:
+        return subscribe_result::auth_required;
+    case access_decision::denied:
+        return subscribe_result::denied;
+    case access_decision::allow:
+        break;
+    }
+    const std::string key = topic_key(exchange, routing_key);
+    const auto& limit = env_.rules.limit;
+    const bool full = subscription_count() >= limit.max_subscriptions_per_session;
+    const bool too_large = subscription_bytes_ + exchange.size() + routing_key.size() >
+                           limit.max_subscription_bytes_per_session;
+    if (full || too_large) {
+        // A repeat is AlreadySubscribed even when the session is at its limit: it asks for
+        // nothing new. Only a full session pays for the extra lookup.
+        if (env_.topics.is_subscribed(*this, key)) {
+            return subscribe_result::already_subscribed;
+        }
+        return full ? subscribe_result::too_many : subscribe_result::too_large;
+    }
+    if (env_.topics.subscribe(*this, key) == hub::subscribe_outcome::already_subscribed) {
+        return subscribe_result::already_subscribed;
+    }
+    subscription_bytes_ += exchange.size() + routing_key.size();
+    env_.metrics.subscriptions.add();
+    return subscribe_result::subscribed;
+}
+
+bool session_core::unsubscribe(std::string_view exchange, std::string_view routing_key) {
+    const std::string key = topic_key(exchange, routing_key);
+    if (!env_.topics.unsubscribe(*this, key)) {
+        return false;
+    }
+    forget(key);
+    env_.metrics.subscriptions.sub();
+    return true;
+}
+
+std::vector<topic> session_core::unsubscribe_each(std::optional<std::string_view> exchange) {
+    std::vector<topic> dropped;
+    for (auto key : env_.topics.topics_of(*this)) {
+        if (!exchange || exchange_of(key) == *exchange) {
+            dropped.push_back(topic_of(key));
+        }
+    }
+    for (const auto& t : dropped) {
+        unsubscribe(t.exchange, t.routing_key);
+    }
+    return dropped;
+}
+
+std::vector<std::string_view> session_core::topic_keys() const {
+    return env_.topics.topics_of(*this);
+}
+
+boost::system::result<session_core::authenticated, jwt_error>
+session_core::authenticate(std::string_view token, std::chrono::system_clock::time_point now) {
+    auto verified = env_.rules.jwt.verify(token, now);
+    if (!verified) {
+        return verified.error();
+    }
+    identity_ = std::make_unique<identity>(std::move(*verified));
+    return authenticated{revoke_unauthorized()};
+}
+
+std::vector<topic> session_core::deauthenticate() {
+    identity_.reset();
+    return revoke_unauthorized();
+}
+
+std::optional<std::vector<topic>>
+session_core::expire_identity(std::chrono::system_clock::time_point now) {
+    if (!identity_ || !identity_->expires_at ||
+        now < *identity_->expires_at + env_.rules.jwt_leeway) {
+        return std::nullopt;
+    }
+    return deauthenticate();
+}
+
+std::vector<topic> session_core::revoke_unauthorized() {
+    std::vector<topic> revoked;
+    for (auto key : env_.topics.topics_of(*this)) {
+        const auto exchange = exchange_of(key);
+        const auto access = env_.rules.exchanges.access_of(exchange);
+        if (!access || decide(*access, identity_.get(), exchange, routing_key_of(key)) !=
+                           access_decision::allow) {
+            revoked.push_back(topic_of(key));
+        }
+    }
+    for (const auto& t : revoked) {
+        unsubscribe(t.exchange, t.routing_key);
+    }
+    return revoked;
+}
+
+} // namespace herald

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "auth/identity.hpp"
+#include "auth/jwt_verifier.hpp"
+#include "pubsub/subscriber.hpp"
+#include "session/session_env.hpp"
+#include "session/session_port.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace herald {
+
+// The dialect-independent half of a session: who it is (identity), what it holds
+// (subscriptions, within the per-session limits) and whether it may (the exchanges' access
+// policies). Returns plain outcomes; the dialect says them in its own words. Receives events
+// from the hub and hands them to the port.
+// Lives on its shard's thread. Leaves the hub at the latest when destroyed.
+class session_core final : public subscriber {
+public:
+    session_core(session_port& port, const session_env& env);
+    ~session_core();
+
+    enum class subscribe_result {
+        subscribed,
+        already_subscribed,
+        invalid_name,     // NUL in the exchange or routing key
+        unknown_exchange, // the node does not serve the exchange
+        auth_required,
+        denied,
+        too_many,  // limits.max_subscriptions_per_session
+        too_large, // limits.max_subscription_bytes_per_session
+    };
+    subscribe_result subscribe(std::string_view exchange, std::string_view routing_key);
+    // False when the session did not hold it.
+    bool unsubscribe(std::string_view exchange, std::string_view routing_key);
+    // Drops every subscription to `exchange`, or every one when it is nullopt; returns them.
+    std::vector<topic> unsubscribe_each(std::optional<std::string_view> exchange);
+    // The topics held, as hub keys (topic_key), in subscription order. Valid until the next
+    // change of subscriptions.
+    std::vector<std::string_view> topic_keys() const;
+    std::size_t subscription_bytes() const { return subscription_bytes_; }
+
+    const identity* who() const { return identity_.get(); }
+    // Verifies a token and becomes its identity; drops (and returns) what the new identity may
+    // not hold, since a new token may grant less than the old one did.
+    struct authenticated {
+        std::vector<topic> revoked;
+    };
+    boost::system::result<authenticated, jwt_error>
+    authenticate(std::string_view token, std::chrono::system_clock::time_point now);
+    // Anonymous again; returns the subscriptions that needed the identity.
+    std::vector<topic> deauthenticate();
+    // A token's exp holds for the whole session, not only at Authenticate: once it passes (with
+    // the verifier's leeway), the session is anonymous again. Returns the revoked subscriptions
+    // when that happened at `now`, nullopt while the identity holds.
+    std::optional<std::vector<topic>> expire_identity(std::chrono::system_clock::time_point now);
+
+    // Leaves the hub: no event reaches the session afterwards. Idempotent.
+    void leave();
+
+    void deliver(const shared_frame& frame) override { port_.send_frame(frame); }
+
+private:
+    std::vector<topic> revoke_unauthorized();
+    void forget(std::string_view key) { subscription_bytes_ -= key.size() - 1; }
+
+    session_port& port_;
+    const session_env& env_;
+    std::unique_ptr<identity> identity_; // null while anonymous
+    std::size_t subscription_bytes_ = 0; // exchange + routing key bytes of every subscription
+};
+
+} // namespace herald

@@ -1,0 +1,31 @@
+#pragma once
+// How a dialect speaks to its client, whatever carries the bytes: a WebSocket connection
+// today, a SockJS stream or polling exchange later. No dialect owns a socket.
+
+#include "protocol/frame_codec.hpp"
+#include "pubsub/topic.hpp"
+
+#include <cstdint>
+#include <string_view>
+
+namespace herald {
+
+// Implemented by a connection; used on its shard's thread only.
+class session_port {
+public:
+    virtual void send_text(std::string_view text) = 0;
+    virtual void send_binary(std::string_view bytes) = 0;
+    // An event already framed as a WebSocket text message, shared with other sessions: a
+    // WebSocket sends the bytes as they are, another transport unwraps the payload.
+    virtual void send_frame(const shared_frame& frame) = 0;
+    // Ends the session: the client gets `code` (a WebSocket close code, or its equivalent on
+    // another transport) and the dialect's on_end() runs before this returns.
+    virtual void close(ws::close_code code, std::string_view reason = {}) = 0;
+    // Cluster-wide: the node id is in the top 16 bits (shard/session_id_maker.hpp).
+    virtual std::uint64_t session_id() const = 0;
+
+protected:
+    ~session_port() = default;
+};
+
+} // namespace herald

@@ -1,0 +1,41 @@
+#pragma once
+// What the transport needs of its node, handed down explicitly by the server: nothing here
+// reaches back up into app/.
+
+#include "auth/exchange_policies.hpp"
+#include "bus/bus_port.hpp"
+#include "pubsub/topic.hpp"
+#include "session/dialect.hpp"
+#include "session/session_env.hpp"
+#include "shard/session_id_maker.hpp"
+#include "util/limits.hpp"
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+// A URL path served with one dialect.
+struct endpoint {
+    const dialect* speaks;
+    dialect_id id;                  // the dialect's index in the registry
+    std::size_t first_action_label; // the dialect's first row of herald_actions_total
+};
+
+// Node-wide; built before the shards start and immutable afterwards, except `draining`.
+struct transport_context {
+    const limits& limit;
+    const session_rules& rules;
+    const exchange_policies& exchanges;
+    const session_id_maker& session_ids;
+    bus_port& bus;
+    std::vector<std::string> endpoint_paths;     // as configured: /pushwss, /live/*, /api/{token}
+    std::vector<endpoint> endpoints;             // same index as endpoint_paths
+    std::string api_key;                         // empty: the HTTP publish API answers 403
+    std::function<std::string()> render_metrics; // any thread
+    std::atomic<bool> draining{false};           // shutting down: /readyz answers 503
+};
+
+} // namespace herald

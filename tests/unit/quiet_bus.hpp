@@ -1,0 +1,17 @@
+#pragma once
+// A bus port that takes everything and says nothing: for tests of shards and connections,
+// which need a port but no events.
+
+#include "bus/bus_port.hpp"
+
+namespace herald::testing {
+
+struct quiet_bus final : bus_port {
+    void publish(bus_event) override {}
+    void add_interest(std::string, std::string, unsigned, dialect_id) override {}
+    void remove_interest(std::string, std::string, unsigned, dialect_id) override {}
+    bool is_ready() const override { return true; }
+    std::string not_ready_reason() const override { return {}; }
+};
+
+} // namespace herald::testing
