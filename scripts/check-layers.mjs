@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 const LAYERS = {
   // The floor: logging, metrics, the Asio/Beast aliases. Knows no one, so everyone can use it.
   util: [],
-  // Pure parsers and renderers (frames, JSON, Myxi messages): bytes in, values out, no sockets.
+  // Pure parsers and renderers (frames, JSON, HTTP requests): bytes in, values out, no sockets.
   protocol: ['util'],
   // JWT verification and access policy: reads tokens with the protocol's JSON, nothing live.
   auth: ['util', 'protocol'],

@@ -54,22 +54,4 @@ std::string quote(std::string_view s) {
     return out;
 }
 
-bool is_empty_object(std::string_view text) {
-    auto is_space = [](char c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-    };
-    std::size_t i = 0;
-    while (i < text.size() && is_space(text[i])) {
-        ++i;
-    }
-    if (i == text.size() || text[i] != '{') {
-        return false;
-    }
-    ++i;
-    while (i < text.size() && is_space(text[i])) {
-        ++i;
-    }
-    return i < text.size() && text[i] == '}';
-}
-
 } // namespace herald::json_text

@@ -11,7 +11,4 @@ namespace herald::json_text {
 void append_string(std::string& out, std::string_view s);
 std::string quote(std::string_view s);
 
-// True when `text` (validated JSON) is an object with no members: "{}", "{ }".
-bool is_empty_object(std::string_view text);
-
 } // namespace herald::json_text

@@ -1,5 +1,7 @@
 #include "transport/endpoint_match.hpp"
 
+#include "util/percent.hpp"
+
 #include <fmt/format.h>
 
 namespace herald {
@@ -18,35 +20,6 @@ std::string_view next_segment(std::string_view& rest) {
     const auto segment = rest.substr(0, end);
     rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
     return segment;
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-// %XX becomes its byte; a '%' not followed by two hex digits stays as it is.
-std::string percent_decoded(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
-            hex_digit(s[i + 2]) >= 0) {
-            out.push_back(static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
-            i += 2;
-        } else {
-            out.push_back(s[i]);
-        }
-    }
-    return out;
 }
 
 struct candidate {
@@ -80,7 +53,10 @@ std::optional<candidate> match_one(std::string_view pattern, std::string_view pa
                 return std::nullopt; // a parameter is never empty
             }
             has_params = true;
-            params.emplace_back(want.substr(1, want.size() - 2), percent_decoded(got));
+            // A segment that is not valid percent-encoding is taken as it is.
+            auto decoded = percent_decode(got);
+            params.emplace_back(want.substr(1, want.size() - 2),
+                                decoded ? std::move(*decoded) : std::string(got));
         } else if (want != got) {
             return std::nullopt;
         } else {

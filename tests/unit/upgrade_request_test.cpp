@@ -1,6 +1,8 @@
 #include "session/upgrade_request.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
+#include <memory>
 
 namespace herald {
 namespace {
@@ -44,6 +46,16 @@ TEST(upgrade_request, a_query_that_is_not_valid_percent_encoding_holds_no_parame
     upgrade_request r;
     r.query = "token=%zz";
     EXPECT_EQ(r.query_param("token"), std::nullopt);
+}
+
+// The fuzzer found Boost.URL 1.81's parse_query reading such a view up to a NUL.
+TEST(upgrade_request, a_query_is_read_only_to_the_end_of_its_view) {
+    const std::string_view text = "token=abc HTTP/1.1";
+    auto buffer = std::make_unique<char[]>(text.size()); // no NUL behind it
+    std::copy(text.begin(), text.end(), buffer.get());
+    upgrade_request r;
+    r.query = std::string_view(buffer.get(), 9);
+    EXPECT_EQ(r.query_param("token"), "abc");
 }
 
 TEST(upgrade_request, path_parameters_are_found_by_name) {
