@@ -10,7 +10,10 @@
 
 namespace herald {
 
-// Implemented by a connection; used on its shard's thread only.
+// Implemented by a connection; used on its shard's thread only. It carries what the transport
+// knows. Who the session is (its identity) belongs to the dialect's session_core, which the
+// dialect owns; an identity established before the session opens (credentials checked at the
+// upgrade) reaches the dialect with the upgrade_request it is opened with.
 class session_port {
 public:
     virtual void send_text(std::string_view text) = 0;

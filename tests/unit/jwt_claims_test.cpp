@@ -208,7 +208,8 @@ TEST(jwt_claims, parsed_claims_survive_being_moved) {
     auto parsed = jwt_claims::parse(alice_with(R"("channels":["a:b"])"));
     ASSERT_TRUE(parsed.has_value());
     jwt_claims moved = std::move(*parsed);
-    jwt_claims assigned = std::move(*jwt_claims::parse(R"({"sub":"bob"})"));
+    auto bob = jwt_claims::parse(R"({"sub":"bob"})");
+    jwt_claims assigned = std::move(*bob);
     assigned = std::move(moved);
     const auto who = assigned.validate(now, leeway);
     ASSERT_TRUE(who.has_value()) << to_string(who.error());

@@ -26,7 +26,7 @@ struct fixture {
     limits limit;
     exchange_policies exchanges{
         {{"open", exchange_access::open}, {"members", exchange_access::authenticated}}};
-    jwt_verifier jwt = std::move(*jwt_verifier::make({}));
+    jwt_verifier jwt = *jwt_verifier::make({});
     session_rules rules{exchanges, jwt, std::chrono::seconds(0), limit};
     recording_observer observer;
     hub topics{&observer};

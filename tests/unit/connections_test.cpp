@@ -1,6 +1,8 @@
-// A WebSocket connection with a real socket pair on loopback and a dialect written for the test.
+// HTTP and WebSocket connections with real sockets on loopback, around one shard, with a dialect
+// written for the test.
 #include "quiet_bus.hpp"
 #include "shard/shard.hpp"
+#include "transport/http_connection.hpp"
 #include "transport/transport_context.hpp"
 #include "transport/ws_connection.hpp"
 
@@ -45,24 +47,42 @@ struct fixture {
     quiet_bus bus;
     limits limit;
     exchange_policies exchanges;
-    jwt_verifier jwt = std::move(*jwt_verifier::make({}));
+    jwt_verifier jwt = *jwt_verifier::make({});
     session_rules rules{exchanges, jwt, std::chrono::seconds(0), limit};
     session_id_maker ids{1, session_id_maker::random_key()};
     fragile_dialect fragile;
-    transport_context node{limit, rules, exchanges, ids, bus, {"/x"}, {{&fragile, 0, 0}}, {}, {}};
+    transport_context node{limit, rules, exchanges, ids, bus, {"/x"}, {{&fragile, 0, 0}}, {}, [] {
+                               return std::string("metrics");
+                           }};
     shard s{0, bus, 1, 0};
     net::io_context client_io;
 
     fixture() { s.start(); }
     ~fixture() { s.stop(); }
 
-    // A client socket whose peer is a started ws_connection on the shard.
-    tcp::socket connect() {
+    // Connects a client socket; `server` becomes its peer, on the shard's io_context.
+    tcp::socket socket_pair(tcp::socket& server) {
         tcp::acceptor acceptor(client_io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
         tcp::socket client(client_io);
         client.connect(acceptor.local_endpoint());
-        tcp::socket server(s.context());
         acceptor.accept(server);
+        return client;
+    }
+
+    // A client socket whose peer is a started http_connection on the shard.
+    tcp::socket connect_http() {
+        tcp::socket server(s.context());
+        auto client = socket_pair(server);
+        net::post(s.context(), [this, server = std::move(server)]() mutable {
+            std::make_shared<http_connection>(s, std::move(server), node)->start();
+        });
+        return client;
+    }
+
+    // A client socket whose peer is a started ws_connection on the shard.
+    tcp::socket connect() {
+        tcp::socket server(s.context());
+        auto client = socket_pair(server);
         std::promise<void> started;
         net::post(s.context(), [&] {
             auto c = std::make_shared<ws_connection>(s, std::move(server), node, 0);
@@ -107,6 +127,31 @@ TEST(ws_connection, a_handler_that_throws_ends_only_its_session_with_1011_and_is
     fixture::send_text(bystander, "still here");
     EXPECT_EQ(fixture::read_frame(bystander), (std::pair<int, std::string>{0x1, "still here"}));
     EXPECT_EQ(f.s.metrics().handler_failures.value(), 1u);
+}
+
+TEST(http_connection, a_handler_that_throws_ends_only_its_request_with_500_and_is_counted) {
+    fixture f;
+    f.node.render_metrics = []() -> std::string {
+        throw std::bad_alloc();
+    };
+    auto client = f.connect_http();
+    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    net::write(client, net::buffer(request));
+    std::string answer;
+    error_code ec;
+    net::read(client, net::dynamic_buffer(answer), ec); // the server closes after a 500
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 500")) << answer;
+    EXPECT_NE(answer.find(R"({"error":"internal_error")"), std::string::npos) << answer;
+    EXPECT_EQ(f.s.metrics().handler_failures.value(), 1u);
+
+    f.node.render_metrics = [] {
+        return std::string("metrics");
+    }; // the shard runs on
+    auto next = f.connect_http();
+    net::write(next, net::buffer(request));
+    std::string head(12, '\0');
+    net::read(next, net::buffer(head));
+    EXPECT_EQ(head, "HTTP/1.1 200");
 }
 
 } // namespace
