@@ -37,8 +37,9 @@ int serve(herald::config settings) {
     herald::server node(std::move(settings));
     node.start();
     const auto where = node.local_endpoint();
-    herald::log::info("herald listening on http://{}:{} (node {:04x}, {} threads)",
-                      where.address().to_string(), where.port(), node.node_id(), threads);
+    herald::log::info("herald listening on http://{}:{} (node {:04x}, {} threads, bus {})",
+                      where.address().to_string(), where.port(), node.node_id(), threads,
+                      node.bus_description());
     int signal = 0;
     sigwait(&signals, &signal);
     herald::log::info("{} received: shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -57,7 +58,7 @@ int main(int argc, char** argv) {
 
     std::string config_file;
     std::optional<std::uint16_t> port;
-    std::optional<std::string> bind, api_key, log_level;
+    std::optional<std::string> bind, api_key, log_level, bus;
     std::optional<unsigned> threads;
     std::optional<std::uint16_t> node_id;
     std::optional<double> shutdown_time;
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
                    "Seconds over which sessions are closed on SIGTERM (default 0: at once)")
         ->check(CLI::Range(0.0, 3600.0));
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off");
+    app.add_option("--bus", bus,
+                   "Bus URL(s), comma-separated: memory, amqp://user:pass@host:port/vhost or "
+                   "redis://host:port/db (default: [bus] url, HERALD_BUS_URL, RABBITMQ_URL, "
+                   "REDIS_URL, PL_REDIS_URL, memory)");
 
     auto* publish = app.add_subcommand("publish", "Publish one event through a node's HTTP API");
     herald::publish_options p;
@@ -113,6 +118,11 @@ int main(int argc, char** argv) {
         override_with(settings.log_level, log_level);
         override_with(settings.threads, threads);
         override_with(settings.node_id, node_id);
+        if (bus) {
+            settings.bus.urls = herald::bus_urls(*bus);
+            settings.bus_url_set = true;
+        }
+        herald::apply_seed_bus_environment(settings);
         if (shutdown_time) {
             settings.shutdown_time =
                 std::chrono::milliseconds(static_cast<std::int64_t>(*shutdown_time * 1000));

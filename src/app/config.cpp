@@ -160,20 +160,84 @@ void apply_endpoints(config& c, const toml::node& node) {
     }
 }
 
+exchange_kind parse_kind(std::string_view value, std::string_view key) {
+    if (value == "direct") {
+        return exchange_kind::direct;
+    }
+    if (value == "topic") {
+        return exchange_kind::topic;
+    }
+    if (value == "fanout") {
+        return exchange_kind::fanout;
+    }
+    fail(key, "must be \"direct\", \"topic\" or \"fanout\"");
+}
+
 void apply_exchanges(config& c, const toml::table& t) {
     for (auto&& [name, v] : t) {
         const std::string prefix = fmt::format("exchanges.{}", name.str());
         const auto& settings = table(v, prefix);
         exchange_access access = exchange_access::open;
+        exchange_settings broker;
+        broker.name = std::string(name.str());
         for (auto&& [k, value] : settings) {
             const std::string key = fmt::format("{}.{}", prefix, k.str());
             if (k == "access") {
                 access = parse_access(text(value, key), key);
+            } else if (k == "type") {
+                broker.kind = parse_kind(text(value, key), key);
+            } else if (k == "durable") {
+                broker.durable = boolean(value, key);
+            } else if (k == "auto_delete") {
+                broker.auto_delete = boolean(value, key);
+            } else if (k == "declare") {
+                broker.declare = boolean(value, key);
+            } else if (k == "channel") {
+                broker.channel = text(value, key);
+                if (broker.channel.empty()) {
+                    fail(key, "must not be empty");
+                }
             } else {
                 fail(key, "unknown key");
             }
         }
-        c.exchanges[std::string(name.str())] = access;
+        c.exchanges[broker.name] = access;
+        std::erase_if(c.bus.exchanges, [&](const auto& e) { return e.name == broker.name; });
+        c.bus.exchanges.push_back(std::move(broker));
+    }
+}
+
+void apply_bus(config& c, const toml::table& t) {
+    auto milliseconds = [](const toml::node& node, std::string_view key) {
+        return std::chrono::milliseconds(integer(node, key, 1, 3600 * 1000));
+    };
+    for (auto&& [k, v] : t) {
+        const std::string key = fmt::format("bus.{}", k.str());
+        if (k == "url") {
+            if (v.is_array()) {
+                c.bus.urls.clear();
+                for (const auto& each : *v.as_array()) {
+                    c.bus.urls.push_back(text(each, key));
+                }
+            } else {
+                c.bus.urls = bus_urls(text(v, key));
+            }
+            c.bus_url_set = true;
+        } else if (k == "max_queue_length") {
+            c.bus.max_queue_length = static_cast<std::size_t>(integer(v, key, 1, 1 << 30));
+        } else if (k == "heartbeat_seconds") {
+            c.bus.heartbeat = std::chrono::seconds(integer(v, key, 0, 3600));
+        } else if (k == "connect_timeout_ms") {
+            c.bus.connect_timeout = milliseconds(v, key);
+        } else if (k == "publish_timeout_ms") {
+            c.bus.publish_timeout = milliseconds(v, key);
+        } else if (k == "min_backoff_ms") {
+            c.bus.min_backoff = milliseconds(v, key);
+        } else if (k == "max_backoff_ms") {
+            c.bus.max_backoff = milliseconds(v, key);
+        } else {
+            fail(key, "unknown key");
+        }
     }
 }
 
@@ -231,6 +295,8 @@ void apply_toml_file(config& c, const std::string& path) {
             apply_exchanges(c, table(v, key));
         } else if (key == "auth") {
             apply_auth(c, table(v, key));
+        } else if (key == "bus") {
+            apply_bus(c, table(v, key));
         } else if (key == "demo") {
             for (auto&& [dk, dv] : table(v, key)) {
                 const std::string dkey = fmt::format("demo.{}", dk.str());
@@ -264,6 +330,39 @@ void apply_environment(config& c) {
     }
     if (const char* value = std::getenv("HERALD_API_KEY"); value && *value) {
         c.api_key = value;
+    }
+    if (const char* value = std::getenv("HERALD_BUS_URL"); value && *value) {
+        c.bus.urls = bus_urls(value);
+        c.bus_url_set = true;
+    }
+}
+
+std::vector<std::string> bus_urls(std::string_view value) {
+    std::vector<std::string> urls;
+    std::size_t start = 0;
+    while (start < value.size()) {
+        const auto end = value.find_first_of(", ", start);
+        const auto url = value.substr(start, end == std::string_view::npos ? end : end - start);
+        if (!url.empty() && url != "memory") {
+            urls.emplace_back(url);
+        }
+        if (end == std::string_view::npos) {
+            break;
+        }
+        start = end + 1;
+    }
+    return urls;
+}
+
+void apply_seed_bus_environment(config& c) {
+    if (c.bus_url_set) {
+        return;
+    }
+    for (const char* name : {"RABBITMQ_URL", "REDIS_URL", "PL_REDIS_URL"}) {
+        if (const char* value = std::getenv(name); value && *value) {
+            c.bus.urls = bus_urls(value);
+            return;
+        }
     }
 }
 

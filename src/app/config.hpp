@@ -4,6 +4,7 @@
 
 #include "auth/access_policy.hpp"
 #include "auth/jwt_verifier.hpp"
+#include "bus/bus_settings.hpp"
 #include "pubsub/topic.hpp"
 #include "util/limits.hpp"
 
@@ -39,6 +40,11 @@ struct config {
     // every exchange not named.
     std::map<std::string, exchange_access, std::less<>> exchanges;
     jwt_settings jwt;
+    // The bus: its broker URLs (none: the memory bus) and every declared exchange's broker
+    // settings. bus_url_set: a URL came from [bus] url, --bus or HERALD_BUS_URL, so the seeds'
+    // variables (RABBITMQ_URL, REDIS_URL, PL_REDIS_URL) are not read.
+    bus_settings bus;
+    bool bus_url_set = false;
     bool demo_clock = false; // publish demo/clock every second
 };
 
@@ -49,8 +55,14 @@ struct config_error : std::runtime_error {
 
 // Reads a TOML file over `into`. Unknown keys and wrong types are config_errors naming the key.
 void apply_toml_file(config& into, const std::string& path);
-// Applies HERALD_PORT / MYXI_PORT / MIXI_PORT / PORT, MYXI_BIND_ADDRESS and HERALD_API_KEY.
+// Applies HERALD_PORT / MYXI_PORT / MIXI_PORT / PORT, MYXI_BIND_ADDRESS, HERALD_API_KEY and
+// HERALD_BUS_URL.
 void apply_environment(config& into);
+// The bus URLs of `value`: "memory", one URL, or several separated by commas or spaces.
+std::vector<std::string> bus_urls(std::string_view value);
+// After flags: when no bus URL was set, the seeds' own variables RABBITMQ_URL (Myxi), then
+// REDIS_URL and PL_REDIS_URL (Plezi).
+void apply_seed_bus_environment(config& into);
 // Checks what each setting alone cannot: e.g. threads against the shard limit.
 void validate(config& c);
 

@@ -44,7 +44,8 @@ void demo_publisher::publish() {
                   "tick",
                   fmt::format(R"({{"time":"{:%Y-%m-%dT%H:%M:%S}Z","unix_ms":{},"count":{}}})",
                               fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms, ++count_),
-                  {}});
+                  {}},
+                 {});
 }
 
 } // namespace herald

@@ -2,7 +2,7 @@
 
 #include "app/demo_publisher.hpp"
 #include "bus/bus_thread.hpp"
-#include "bus/memory_bus.hpp"
+#include "bus/registry.hpp"
 #include "dialects/registry.hpp"
 #include "shard/shard.hpp"
 #include "transport/listener.hpp"
@@ -46,6 +46,14 @@ void warn_about(const config& settings, const jwt_verifier& jwt) {
     }
 }
 
+bus_factory make_bus_factory(const bus_settings& settings) {
+    auto made = bus_for(settings);
+    if (!made) {
+        throw config_error("config: bus.url: " + made.error());
+    }
+    return std::move(*made);
+}
+
 } // namespace
 
 server::server(config settings)
@@ -53,10 +61,13 @@ server::server(config settings)
     , jwt_(make_verifier(settings_.jwt))
     , exchanges_(settings_.exchanges)
     , rules_{exchanges_, jwt_, settings_.jwt.leeway, settings_.limits}
-    , session_ids_(pick_node_id(settings_), session_id_maker::random_key()) {
+    , session_ids_(pick_node_id(settings_), session_id_maker::random_key())
+    , bus_settings_(settings_.bus) {
     bus_ = std::make_unique<bus_thread>(
-        [](net::any_io_executor) { return std::make_unique<memory_bus>(); },
-        [this](const bus_event& e, const interest::wanted& wanted) { fan_out(e, wanted); });
+        make_bus_factory(bus_settings_),
+        [this](const bus_event& e, const interest::wanted& wanted,
+               std::span<const interest::reached> keys) { fan_out(e, wanted, keys); },
+        [this](std::string_view exchange) { return bus_settings_.kind_of(exchange); });
 
     // Each dialect's actions get consecutive rows of herald_actions_total.
     std::vector<std::size_t> first_label;
@@ -104,11 +115,23 @@ server::~server() {
     stop();
 }
 
+std::string server::bus_description() const {
+    if (bus_settings_.urls.empty()) {
+        return "memory";
+    }
+    std::string out;
+    for (const auto& url : bus_settings_.urls) {
+        out += (out.empty() ? "" : ", ") + masked_url(url);
+    }
+    return out;
+}
+
 tcp::endpoint server::local_endpoint() const {
     return listener_->local_endpoint();
 }
 
-void server::fan_out(const bus_event& e, const interest::wanted& wanted) {
+void server::fan_out(const bus_event& e, const interest::wanted& wanted,
+                     std::span<const interest::reached> reached) {
     const event_view view{e.exchange, e.routing_key, e.event, e.payload, e.extra};
     auto rendered = std::make_shared<rendered_event>();
     const auto all = dialects();
@@ -118,11 +141,16 @@ void server::fan_out(const bus_event& e, const interest::wanted& wanted) {
         }
     }
     const shared_event event = std::move(rendered);
-    const auto key = std::make_shared<const std::string>(topic_key(e.exchange, e.routing_key));
+    auto keys = std::make_shared<std::vector<std::string>>();
+    keys->reserve(reached.size());
+    for (const auto& r : reached) {
+        keys->push_back(topic_key(r.key->exchange, r.key->routing_key));
+    }
+    const shard::topic_keys shared_keys = std::move(keys);
     const auto shards = wanted.shards();
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         if (shards & (std::uint64_t{1} << i)) {
-            shards_[i]->deliver(key, event);
+            shards_[i]->deliver(shared_keys, event);
         }
     }
 }

@@ -3,6 +3,7 @@
 #include "app/config.hpp"
 #include "auth/exchange_policies.hpp"
 #include "auth/jwt_verifier.hpp"
+#include "bus/bus_settings.hpp"
 #include "pubsub/interest.hpp"
 #include "session/session_env.hpp"
 #include "shard/session_id_maker.hpp"
@@ -11,6 +12,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 namespace herald {
@@ -38,18 +40,22 @@ public:
 
     tcp::endpoint local_endpoint() const;
     std::uint16_t node_id() const { return session_ids_.node_id(); }
+    // "memory", or the broker URLs with their passwords masked: for the start-up line.
+    std::string bus_description() const;
 
 private:
     std::string render_metrics() const;
     // On the bus thread: frames the event once per dialect that has a subscriber for it and
     // hands it to the shards that want it.
-    void fan_out(const bus_event& event, const interest::wanted& wanted);
+    void fan_out(const bus_event& event, const interest::wanted& wanted,
+                 std::span<const interest::reached> reached);
 
     config settings_;
     jwt_verifier jwt_;
     exchange_policies exchanges_;
     session_rules rules_;
     session_id_maker session_ids_;
+    bus_settings bus_settings_;
     std::unique_ptr<bus_thread> bus_;
     std::unique_ptr<transport_context> transport_;
     std::vector<action_label> action_labels_;

@@ -49,7 +49,15 @@ struct bus_event {
 // - A subscribe or unsubscribe takes effect before any publish asked for after it (rabbitmq-c's
 //   queue_bind returns after bind-ok; a Redis bus holds publishes until the broker confirms).
 // - An event arrives only when its topic is subscribed, once, with every field intact, and the
-//   events of one topic arrive in publish order.
+//   events of one topic arrive in publish order. On a topic or fanout exchange a subscription's
+//   routing key is a pattern (pubsub/routing_pattern.hpp); a bus delivers an event once even
+//   when several subscribed patterns match it, and may deliver a superset (the node matches
+//   again), but never less.
+// - publish calls `done` exactly once, on the bus thread, within the bus's publish timeout:
+//   with an empty text once the broker has taken the event (RabbitMQ: the publisher confirm;
+//   Redis: PUBLISH answered), with the reason otherwise. Never after stop.
+// - A message from the broker that is not an event (not a JSON object with a string "event")
+//   is reported to on_malformed, not delivered.
 // - After stop: no callback, later calls are ignored, and the bus leaves no work on the
 //   executor, so the bus thread's io_context can finish.
 class bus {
@@ -57,13 +65,18 @@ public:
     struct handlers {
         std::function<void(const bus_event&)> on_event;
         std::function<void(bool ready, std::string reason)> on_readiness;
+        // A broker message dropped because it is not an event: where it came from and why.
+        std::function<void(std::string_view exchange, std::string_view why)> on_malformed;
     };
+    // Empty text: the broker took the event; otherwise why it did not.
+    using publish_done = std::function<void(std::string_view error)>;
 
     virtual ~bus() = default;
 
     virtual void start(handlers callbacks) = 0;
     virtual void stop() = 0;
-    virtual void publish(bus_event event) = 0;
+    // `done` may be empty when nobody waits for the answer.
+    virtual void publish(bus_event event, publish_done done) = 0;
     virtual void subscribe(std::string_view exchange, std::string_view routing_key) = 0;
     virtual void unsubscribe(std::string_view exchange, std::string_view routing_key) = 0;
 };

@@ -13,7 +13,9 @@ namespace herald {
 // implements it; a shard's test can fake it.
 class bus_port {
 public:
-    virtual void publish(bus_event event) = 0;
+    // `done` (may be empty) runs on the bus thread once the bus took the event or could not;
+    // at once when the bus is not ready.
+    virtual void publish(bus_event event, bus::publish_done done) = 0;
     // A shard's first subscriber of a topic in a dialect came, or its last one left. The node
     // subscribes at the broker only to topics some shard wants, and renders an event only for
     // the dialects some shard wants it in.

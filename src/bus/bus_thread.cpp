@@ -1,13 +1,16 @@
 #include "bus/bus_thread.hpp"
 
+#include "util/log.hpp"
+
 #include <boost/asio/post.hpp>
 
 namespace herald {
 
-bus_thread::bus_thread(bus_factory make, fanout deliver)
+bus_thread::bus_thread(bus_factory make, fanout deliver, interest::kind_resolver kind_of)
     : work_(io_.get_executor())
     , bus_(make(io_.get_executor()))
-    , deliver_(std::move(deliver)) {}
+    , deliver_(std::move(deliver))
+    , interest_(std::move(kind_of)) {}
 
 bus_thread::~bus_thread() {
     stop();
@@ -21,10 +24,12 @@ void bus_thread::start() {
     // Posted before the thread runs, so it comes after any interest added before start: those
     // are only recorded, and subscribed when the bus reports ready.
     net::post(io_, [this] {
-        bus_->start({[this](const bus_event& e) { on_event(e); },
-                     [this](bool ready, std::string reason) {
-                         on_readiness(ready, std::move(reason));
-                     }});
+        bus_->start(
+            {[this](const bus_event& e) { on_event(e); },
+             [this](bool ready, std::string reason) { on_readiness(ready, std::move(reason)); },
+             [this](std::string_view exchange, std::string_view why) {
+                 on_malformed(exchange, why);
+             }});
     });
     thread_ = std::thread([this] { io_.run(); });
 }
@@ -44,10 +49,22 @@ void bus_thread::stop() {
     set_readiness(false, "stopped");
 }
 
-void bus_thread::publish(bus_event event) {
-    net::post(io_, [this, event = std::move(event)]() mutable {
-        events_published_.add();
-        bus_->publish(std::move(event));
+void bus_thread::publish(bus_event event, bus::publish_done done) {
+    net::post(io_, [this, event = std::move(event), done = std::move(done)]() mutable {
+        if (!bus_ready_) {
+            if (done) {
+                done(not_ready_reason());
+            }
+            return;
+        }
+        bus_->publish(std::move(event), [this, done = std::move(done)](std::string_view error) {
+            if (error.empty()) {
+                events_published_.add();
+            }
+            if (done) {
+                done(error);
+            }
+        });
     });
 }
 
@@ -77,12 +94,29 @@ std::string bus_thread::not_ready_reason() const {
 }
 
 void bus_thread::on_event(const bus_event& event) {
-    const auto* wanted = interest_.find(event.exchange, event.routing_key);
-    if (wanted == nullptr) {
+    interest_.match(event.exchange, event.routing_key, reached_);
+    if (reached_.empty()) {
         return; // the last interest left while the event travelled
     }
+    interest::wanted all;
+    for (const auto& r : reached_) {
+        for (std::size_t d = 0; d < max_dialects; ++d) {
+            all.shards_by_dialect[d] |= r.who->shards_by_dialect[d];
+        }
+    }
     events_routed_.add();
-    deliver_(event, *wanted);
+    deliver_(event, all, reached_);
+}
+
+void bus_thread::on_malformed(std::string_view exchange, std::string_view why) {
+    events_malformed_.add();
+    // One line a minute at most: a back end that sends garbage must not flood the log.
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_malformed_log_ >= std::chrono::minutes(1)) {
+        last_malformed_log_ = now;
+        log::warn("dropped a message on exchange \"{}\" that is not an event ({}); {} so far",
+                  exchange, why, events_malformed_.value());
+    }
 }
 
 void bus_thread::on_readiness(bool ready, std::string reason) {

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -23,12 +24,15 @@ namespace herald {
 // to the owner (the server), called from one thread.
 class bus_thread final : public bus_port {
 public:
-    // Called on the bus thread for each event some shard wants; `wanted` is valid only during
-    // the call.
-    using fanout = std::function<void(const bus_event&, const interest::wanted&)>;
+    // Called on the bus thread for each event some shard wants. `wanted` is the union of what
+    // the reached keys want; `keys` are the subscribed keys the event reached (its own routing
+    // key, and the patterns that match it). Both are valid only during the call.
+    using fanout = std::function<void(const bus_event&, const interest::wanted& wanted,
+                                      std::span<const interest::reached> keys)>;
 
     // The bus is made here, with the bus thread's executor, and destroyed with this object.
-    bus_thread(bus_factory make, fanout deliver);
+    // `kind_of` tells how each exchange matches routing keys (direct when empty).
+    bus_thread(bus_factory make, fanout deliver, interest::kind_resolver kind_of = {});
     ~bus_thread();
     bus_thread(const bus_thread&) = delete;
     bus_thread& operator=(const bus_thread&) = delete;
@@ -38,7 +42,8 @@ public:
     // a stopped bus_thread does not start again.
     void stop();
 
-    void publish(bus_event event) override;
+    // `done` runs on the bus thread: at once with the reason when the bus is not ready.
+    void publish(bus_event event, bus::publish_done done) override;
     void add_interest(std::string exchange, std::string routing_key, unsigned shard,
                       dialect_id dialect) override;
     void remove_interest(std::string exchange, std::string routing_key, unsigned shard,
@@ -51,9 +56,11 @@ public:
 
     const counter& events_published() const { return events_published_; }
     const counter& events_routed() const { return events_routed_; }
+    const counter& events_malformed() const { return events_malformed_; }
 
 private:
     void on_event(const bus_event& event);
+    void on_malformed(std::string_view exchange, std::string_view why);
     void on_readiness(bool ready, std::string reason);
     void set_readiness(bool ready, std::string reason);
 
@@ -62,6 +69,7 @@ private:
     std::unique_ptr<bus> bus_; // declared after io_, so destroyed before it
     fanout deliver_;
     interest interest_;
+    std::vector<interest::reached> reached_; // on_event's scratch, kept between events
     // Bus thread only. Subscriptions are sent only while the bus is ready: when it becomes
     // ready, every wanted topic is subscribed anyway.
     bool bus_ready_ = false;
@@ -76,6 +84,8 @@ private:
 
     counter events_published_; // accepted for publishing on this node
     counter events_routed_;    // reached at least one shard of this node
+    counter events_malformed_; // broker messages dropped: not an event
+    std::chrono::steady_clock::time_point last_malformed_log_{};
 };
 
 } // namespace herald

@@ -15,9 +15,15 @@ void memory_bus::stop() {
     subscriptions_.clear();
 }
 
-void memory_bus::publish(bus_event event) {
-    if (running_ && subscribed(event.exchange, event.routing_key)) {
+void memory_bus::publish(bus_event event, publish_done done) {
+    if (!running_) {
+        return; // after stop: no callback
+    }
+    if (subscribed(event.exchange, event.routing_key)) {
         callbacks_.on_event(event);
+    }
+    if (done) {
+        done({}); // nothing can lose it from here on
     }
 }
 
@@ -49,7 +55,24 @@ void memory_bus::unsubscribe(std::string_view exchange, std::string_view routing
 
 bool memory_bus::subscribed(std::string_view exchange, std::string_view routing_key) const {
     auto it = subscriptions_.find(exchange);
-    return it != subscriptions_.end() && it->second.find(routing_key) != it->second.end();
+    if (it == subscriptions_.end()) {
+        return false;
+    }
+    if (it->second.find(routing_key) != it->second.end()) {
+        return true;
+    }
+    const auto kind = kind_of_ ? kind_of_(exchange) : exchange_kind::direct;
+    if (kind == exchange_kind::direct) {
+        return false;
+    }
+    // Patterns: an exchange's subscriptions are few on one node; the event goes out once
+    // however many match.
+    for (const auto& key : it->second) {
+        if (routing_key_matches(kind, key, routing_key)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 std::unique_ptr<bus> make_memory_bus(boost::asio::any_io_executor) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bus/bus.hpp"
+#include "pubsub/routing_pattern.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -14,13 +15,18 @@ namespace herald {
 
 // The embedded bus: one node, no broker, no set-up. It honours the whole bus contract: ready
 // as soon as it starts; a published event is delivered at once (from inside publish), in
-// publish order, only when its topic is subscribed.
+// publish order, only when its topic is subscribed or a subscribed pattern matches it.
 // Lives on the bus thread, like every bus.
 class memory_bus final : public bus {
 public:
+    // How each exchange matches routing keys; every exchange is direct without it.
+    using kind_resolver = std::function<exchange_kind(std::string_view exchange)>;
+    explicit memory_bus(kind_resolver kind_of = {})
+        : kind_of_(std::move(kind_of)) {}
+
     void start(handlers callbacks) override;
     void stop() override;
-    void publish(bus_event event) override;
+    void publish(bus_event event, publish_done done) override;
     void subscribe(std::string_view exchange, std::string_view routing_key) override;
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
 
@@ -37,6 +43,7 @@ private:
 
     bool subscribed(std::string_view exchange, std::string_view routing_key) const;
 
+    kind_resolver kind_of_;
     handlers callbacks_;
     bool running_ = false;
     // Exchange, then routing key: looked up with string_views, so publishing allocates nothing.

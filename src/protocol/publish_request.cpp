@@ -1,5 +1,7 @@
 #include "protocol/publish_request.hpp"
 
+#include "protocol/json_raw.hpp"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -11,41 +13,6 @@ using simdjson::dom::element_type;
 
 publish_error field_error(std::string_view where, std::string_view what) {
     return {"invalid_field", fmt::format("{}{}", where, what)};
-}
-
-std::string_view trim_right(std::string_view s) {
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-// The payload's JSON text as it appears in the body. The DOM pass already validated the whole
-// document, so the on-demand pass only has to find where the payload starts and ends.
-std::string raw_text(simdjson::ondemand::value value) {
-    simdjson::ondemand::json_type type;
-    if (value.type().get(type) != simdjson::SUCCESS) {
-        return "null";
-    }
-    std::string_view raw;
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (type == simdjson::ondemand::json_type::object) {
-        simdjson::ondemand::object object;
-        error = value.get_object().get(object);
-        if (!error) {
-            error = object.raw_json().get(raw);
-        }
-    } else if (type == simdjson::ondemand::json_type::array) {
-        simdjson::ondemand::array array;
-        error = value.get_array().get(array);
-        if (!error) {
-            error = array.raw_json().get(raw);
-        }
-    } else {
-        raw = value.raw_json_token(); // a scalar: the token plus any whitespace after it
-    }
-    return error == simdjson::SUCCESS ? std::string(trim_right(raw)) : std::string("null");
 }
 
 // Validates one event object of the DOM; fills everything but the payload bytes.
@@ -129,7 +96,7 @@ parse_publish_request(std::string_view body, const exchange_filter& is_declared)
     auto append_payload = [](simdjson::ondemand::object object, published_event& event) {
         simdjson::ondemand::value payload;
         if (object.find_field_unordered("payload").get(payload) == simdjson::SUCCESS) {
-            event.payload = raw_text(payload);
+            event.payload = json_raw::text_of(payload);
         } else {
             event.payload = "{}";
         }

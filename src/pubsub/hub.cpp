@@ -93,7 +93,8 @@ std::vector<std::string_view> hub::topics_of(const subscriber& who) const {
     return keys;
 }
 
-std::size_t hub::publish(std::string_view key, const rendered_event& event) const {
+std::size_t hub::publish(std::string_view key, const rendered_event& event,
+                         std::uint64_t stamp) const {
     auto it = topics_.find(key);
     if (it == topics_.end()) {
         return 0; // stale interest: the last local subscriber left while the event travelled
@@ -102,6 +103,12 @@ std::size_t hub::publish(std::string_view key, const rendered_event& event) cons
     // shard's flush pass), so the vector is stable while we walk it.
     std::size_t delivered = 0;
     for (const auto& s : it->second->subscribers) {
+        if (stamp != 0) {
+            if (s.who->last_stamp_ == stamp) {
+                continue;
+            }
+            s.who->last_stamp_ = stamp;
+        }
         if (const auto& frame = event.frames[s.who->dialect()]) {
             s.who->deliver(frame);
             ++delivered;

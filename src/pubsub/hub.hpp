@@ -53,7 +53,10 @@ public:
     std::vector<std::string_view> topics_of(const subscriber& who) const;
 
     // Hands each subscriber of the topic its dialect's frame; returns how many received one.
-    std::size_t publish(std::string_view key, const rendered_event& event) const;
+    // When one event is published under several keys (the patterns it matched), give each
+    // call the same non-zero `stamp`: a subscriber holding more than one of them gets it once.
+    std::size_t publish(std::string_view key, const rendered_event& event,
+                        std::uint64_t stamp = 0) const;
 
     std::size_t topic_count() const { return topics_.size(); }
     std::size_t subscription_count() const { return subscriptions_; }

@@ -34,6 +34,10 @@ bool interest::add(std::string_view exchange, std::string_view routing_key, unsi
     if (first) {
         // The only allocation: a topic's first interest stores its name.
         it = table_.emplace(topic{std::string(exchange), std::string(routing_key)}, wanted{}).first;
+        if (is_pattern(kind_of(exchange), routing_key)) {
+            // Node keys of an unordered_map never move: the views and pointer stay valid.
+            patterns_[it->first.exchange].push_back(&it->first);
+        }
     }
     it->second.shards_by_dialect[dialect] |= bit(shard);
     return first;
@@ -51,6 +55,12 @@ bool interest::remove(std::string_view exchange, std::string_view routing_key, u
         return false;
     }
     // No entry ever holds empty masks, so find's non-null means someone wants the topic.
+    if (auto p = patterns_.find(std::string_view(it->first.exchange)); p != patterns_.end()) {
+        std::erase(p->second, &it->first);
+        if (p->second.empty()) {
+            patterns_.erase(p);
+        }
+    }
     table_.erase(it);
     return true;
 }
@@ -59,6 +69,26 @@ const interest::wanted* interest::find(std::string_view exchange,
                                        std::string_view routing_key) const {
     auto it = table_.find(topic_view{exchange, routing_key});
     return it == table_.end() ? nullptr : &it->second;
+}
+
+void interest::match(std::string_view exchange, std::string_view routing_key,
+                     std::vector<reached>& out) const {
+    out.clear();
+    auto exact = table_.find(topic_view{exchange, routing_key});
+    if (exact != table_.end()) {
+        out.push_back({&exact->first, &exact->second});
+    }
+    auto p = patterns_.find(exchange);
+    if (p == patterns_.end()) {
+        return;
+    }
+    const auto kind = kind_of(exchange);
+    for (const topic* key : p->second) {
+        if ((exact == table_.end() || key != &exact->first) &&
+            routing_key_matches(kind, key->routing_key, routing_key)) {
+            out.push_back({key, &table_.find(*key)->second});
+        }
+    }
 }
 
 std::vector<topic> interest::topics() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "pubsub/routing_pattern.hpp"
 #include "pubsub/topic.hpp"
 
 #include <array>
@@ -17,6 +18,11 @@ namespace herald {
 // Lives on the bus thread.
 class interest {
 public:
+    // How each exchange matches routing keys; every exchange is direct without it.
+    using kind_resolver = std::function<exchange_kind(std::string_view exchange)>;
+    explicit interest(kind_resolver kind_of = {})
+        : kind_of_(std::move(kind_of)) {}
+
     // Shard i is bit i of each mask (so at most 64 shards), per dialect_id.
     struct wanted {
         std::array<std::uint64_t, max_dialects> shards_by_dialect{};
@@ -29,9 +35,18 @@ public:
     // True when nobody wants the topic any more: unsubscribe at the broker.
     bool remove(std::string_view exchange, std::string_view routing_key, unsigned shard,
                 dialect_id dialect);
-    // Null when nobody wants the topic. Called for every event, so it allocates nothing. The
-    // pointer is valid until the next add or remove.
+    // Null when nobody wants the topic itself. The pointer is valid until the next add or remove.
     const wanted* find(std::string_view exchange, std::string_view routing_key) const;
+
+    // Every subscribed key an event reaches: its own routing key, and on a topic or fanout
+    // exchange each subscribed pattern that matches it. Called for every event; `out` is
+    // cleared first and valid until the next add or remove.
+    struct reached {
+        const topic* key;
+        const wanted* who;
+    };
+    void match(std::string_view exchange, std::string_view routing_key,
+               std::vector<reached>& out) const;
 
     std::size_t topic_count() const { return table_.size(); }
     std::vector<topic> topics() const; // in no particular order
@@ -57,7 +72,15 @@ private:
         }
     };
 
+    exchange_kind kind_of(std::string_view exchange) const {
+        return kind_of_ ? kind_of_(exchange) : exchange_kind::direct;
+    }
+
+    kind_resolver kind_of_;
     std::unordered_map<topic, wanted, topic_hash, topic_equal> table_;
+    // The keys of table_ that are patterns, by exchange: matched one by one against an event's
+    // routing key (RabbitMQ keeps a trie; a node holds few patterns per exchange).
+    std::unordered_map<std::string_view, std::vector<const topic*>> patterns_;
 };
 
 } // namespace herald

@@ -36,6 +36,9 @@ private:
         std::uint32_t slot; // this subscriber's index in topic->subscribers
     };
     std::vector<subscription> subscriptions_;
+    // The last event handed over when one event reaches several of this subscriber's keys
+    // (patterns): it is delivered once.
+    std::uint64_t last_stamp_ = 0;
     dialect_id dialect_;
 };
 

@@ -99,12 +99,12 @@ void shard::flush_all() {
     flushing_.clear();
 }
 
-void shard::deliver(std::shared_ptr<const std::string> key, shared_event event) {
+void shard::deliver(topic_keys keys, shared_event event) {
     bool wake;
     {
         std::lock_guard lock(inbox_mutex_);
         wake = inbox_.empty();
-        inbox_.push_back({std::move(key), std::move(event)});
+        inbox_.push_back({std::move(keys), std::move(event)});
     }
     if (wake) {
         net::post(io_, [this] { drain_inbox(); });
@@ -116,8 +116,16 @@ void shard::drain_inbox() {
         std::lock_guard lock(inbox_mutex_);
         draining_.swap(inbox_);
     }
-    for (const auto& [key, event] : draining_) {
-        const auto delivered = hub_.publish(*key, *event);
+    for (const auto& [keys, event] : draining_) {
+        std::size_t delivered = 0;
+        if (keys->size() == 1) {
+            delivered = hub_.publish(keys->front(), *event);
+        } else {
+            const auto stamp = ++stamps_;
+            for (const auto& key : *keys) {
+                delivered += hub_.publish(key, *event, stamp);
+            }
+        }
         if (delivered == 0) {
             metrics_.events_dropped.add();
         }

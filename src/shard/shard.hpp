@@ -55,10 +55,12 @@ public:
     // of the current batch of work writes for all of them, each in one syscall.
     void request_flush(std::shared_ptr<shard_connection> c);
 
-    // Any thread: deliver an event to this shard's subscribers of `key`. Events handed over
+    // Any thread: deliver an event to this shard's subscribers of `keys` (the topic keys it
+    // reached: its own, and matching patterns), once to each subscriber. Events handed over
     // before the shard gets to them are delivered together, then flushed once: a burst leaves
     // in one write per session.
-    void deliver(std::shared_ptr<const std::string> key, shared_event event);
+    using topic_keys = std::shared_ptr<const std::vector<std::string>>;
+    void deliver(topic_keys keys, shared_event event);
 
     void start();
     // Any thread: close every connection, spread over `spread`; `on_empty` runs (on the shard's
@@ -90,9 +92,10 @@ private:
     net::steady_timer tick_timer_;
 
     struct pending_event {
-        std::shared_ptr<const std::string> key;
+        topic_keys keys;
         shared_event event;
     };
+    std::uint64_t stamps_ = 0; // for events that reach several keys
     std::mutex inbox_mutex_;
     std::vector<pending_event> inbox_; // guarded by inbox_mutex_
     std::vector<pending_event> draining_;

@@ -1,5 +1,6 @@
 #include "transport/http_api.hpp"
 
+#include "bus/bus_port.hpp"
 #include "protocol/json_text.hpp"
 #include "protocol/publish_request.hpp"
 #include "transport/endpoint_match.hpp"
@@ -36,7 +37,36 @@ bool same_secret(std::string_view given, std::string_view expected) {
            CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
 }
 
-http_response publish(transport_context& node, const http_request& request) {
+// A batch is answered once every event of it has an answer from the bus: 202 when the broker
+// took them all, 503 with the reason (and how many it took) otherwise.
+struct pending_batch {
+    std::size_t left;
+    std::size_t confirmed = 0;
+    std::string error;
+    http_responder answer;
+};
+
+void on_published(pending_batch& batch, std::string_view error) {
+    if (error.empty()) {
+        ++batch.confirmed;
+    } else if (batch.error.empty()) {
+        batch.error = std::string(error);
+    }
+    if (--batch.left > 0) {
+        return;
+    }
+    if (batch.error.empty()) {
+        batch.answer(json_ok(202, fmt::format(R"({{"published":{}}})", batch.confirmed)));
+        return;
+    }
+    auto r = json_error(503, "bus_unavailable", batch.error);
+    r.body.pop_back(); // {"error":…,"detail":…} gets the count of what the broker took
+    r.body += fmt::format(R"(,"published":{}}})", batch.confirmed);
+    batch.answer(std::move(r));
+}
+
+std::optional<http_response> publish(transport_context& node, const http_request& request,
+                                     const http_responder& later) {
     if (node.api_key.empty()) {
         return json_error(403, "publishing_disabled",
                           "no api_key is configured (api_key, --api-key or HERALD_API_KEY)");
@@ -59,15 +89,20 @@ http_response publish(transport_context& node, const http_request& request) {
     if (!parsed) {
         return json_error(400, parsed.error().error, parsed.error().detail);
     }
-    const auto count = parsed->size();
+    if (!node.bus.is_ready()) {
+        return json_error(503, "bus_not_ready", node.bus.not_ready_reason());
+    }
+    // Every answer from the bus comes on the bus thread, so the batch needs no lock.
+    auto batch = std::make_shared<pending_batch>(pending_batch{parsed->size(), 0, {}, later});
     for (auto& e : *parsed) {
         node.bus.publish(bus_event{std::move(e.exchange),
                                    std::move(e.routing_key),
                                    std::move(e.event),
                                    std::move(e.payload),
-                                   {}});
+                                   {}},
+                         [batch](std::string_view error) { on_published(*batch, error); });
     }
-    return json_ok(202, fmt::format(R"({{"published":{}}})", count));
+    return std::nullopt;
 }
 
 } // namespace
@@ -81,14 +116,18 @@ http_response json_error(unsigned status, std::string_view error, std::string_vi
     return json_ok(status, std::move(body));
 }
 
-http_response handle_http(transport_context& node, const http_request& request) {
+std::optional<http_response> handle_http(transport_context& node, const http_request& request,
+                                         const http_responder& later) {
     std::string_view target = request.target();
     target = target.substr(0, target.find('?'));
     const auto method = request.method();
     const bool get = method == http::verb::get;
 
     if (target == "/api/publish") {
-        return method == http::verb::post ? publish(node, request) : method_not_allowed("POST");
+        if (method != http::verb::post) {
+            return method_not_allowed("POST");
+        }
+        return publish(node, request, later);
     }
     if (target == "/healthz") {
         return get ? json_ok(200, R"({"status":"ok"})") : method_not_allowed("GET");
@@ -109,13 +148,14 @@ http_response handle_http(transport_context& node, const http_request& request) 
         if (!get) {
             return method_not_allowed("GET");
         }
-        return {200, "text/plain; version=0.0.4; charset=utf-8", node.render_metrics(), {}};
+        return http_response{
+            200, "text/plain; version=0.0.4; charset=utf-8", node.render_metrics(), {}};
     }
     if (target == "/" || target == "/index.html") {
         if (!get) {
             return method_not_allowed("GET");
         }
-        return {200, "text/html; charset=utf-8", std::string(web::index_html), {}};
+        return http_response{200, "text/html; charset=utf-8", std::string(web::index_html), {}};
     }
     if (match_endpoint(node.endpoint_paths, target)) {
         auto r = json_error(426, "upgrade_required",

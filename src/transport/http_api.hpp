@@ -3,6 +3,8 @@
 
 #include "protocol/http_request_reader.hpp"
 
+#include <functional>
+#include <optional>
 #include <string>
 
 namespace herald {
@@ -16,9 +18,14 @@ struct http_response {
     std::string extra_headers; // complete "Name: value\r\n" lines
 };
 
-// Answers every request that is not a WebSocket upgrade. Runs on the connection's shard; may
-// throw (the connection answers 500 then).
-http_response handle_http(transport_context& node, const http_request& request);
+// Takes an answer given later, from any thread, once.
+using http_responder = std::function<void(http_response)>;
+
+// Answers every request that is not a WebSocket upgrade: at once, or, when the answer waits
+// for the bus (a publish waits for the broker's confirmation), later through `later`, and
+// nullopt now. Runs on the connection's shard; may throw (the connection answers 500 then).
+std::optional<http_response> handle_http(transport_context& node, const http_request& request,
+                                         const http_responder& later);
 
 // {"error":E,"detail":D} with `status`.
 http_response json_error(unsigned status, std::string_view error, std::string_view detail);

@@ -68,9 +68,19 @@ void http_connection::on_request() {
     if (request.find(http::field::upgrade) != request.end() && try_upgrade(path)) {
         return;
     }
-    http_response response;
+    const bool keep_alive = request.keep_alive() && keep_alive_;
+    // An answer that waits for the bus comes back on this shard; meanwhile nothing is read, and
+    // the deadline of a response applies (a bus answers within its publish timeout).
+    auto later = [self = shared_from_this(), executor = socket_.get_executor(),
+                  keep_alive](http_response response) {
+        net::post(executor, [self, keep_alive, response = std::move(response)] {
+            auto& me = static_cast<http_connection&>(*self);
+            me.respond(response, keep_alive && me.keep_alive_); // unless shutdown began since
+        });
+    };
+    std::optional<http_response> response;
     try {
-        response = handle_http(node_, request);
+        response = handle_http(node_, request, later);
     } catch (const std::exception& e) {
         // A handler that throws (out of memory, a bug) ends this request, not the node.
         shard_.metrics().handler_failures.add();
@@ -78,7 +88,12 @@ void http_connection::on_request() {
         respond(json_error(500, "internal_error", "the request could not be handled"), false);
         return;
     }
-    respond(response, request.keep_alive() && keep_alive_);
+    if (response) {
+        respond(*response, keep_alive);
+    } else {
+        writing_ = true; // busy: no reading until the answer is written
+        deadline_ = shard_.fresh_now() + node_.limit.handshake_timeout;
+    }
 }
 
 bool http_connection::try_upgrade(std::string_view path) {
@@ -134,6 +149,9 @@ bool http_connection::try_upgrade(std::string_view path) {
 }
 
 void http_connection::respond(const http_response& response, bool keep_alive) {
+    if (finished_) {
+        return; // an answer from the bus after the connection timed out or the node stopped
+    }
     keep_alive_ = keep_alive;
     response_ = serialize(response, keep_alive);
     writing_ = true;

@@ -1,12 +1,15 @@
 // The bus contract (src/bus/bus.hpp), run against every bus. Adding a bus is one line in
-// INSTANTIATE_TEST_SUITE_P; a factory that returns null (no broker here) skips its cases.
+// INSTANTIATE_TEST_SUITE_P; a case whose factory is empty (no broker here) is skipped. Each case
+// gets bus settings in which its exchanges "<prefix>topic" and "<prefix>fanout" are of those
+// kinds and every other exchange is direct.
 //
 // Each case drives the bus on an io_context thread of its own, as the bus thread does, and
 // waits for callbacks on a condition variable, never by sleeping. Topics get a prefix unique
 // to the case, so runs sharing a broker do not hear each other.
 
 #include "bus/bus.hpp"
-#include "bus/memory_bus.hpp"
+#include "bus/bus_settings.hpp"
+#include "bus/registry.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -36,8 +39,25 @@ constexpr auto patience = 10s;
 
 struct bus_case {
     std::string name;
-    bus_factory make;
+    // Bus settings → a factory, or an empty one when the bus cannot run here.
+    std::function<bus_factory(bus_settings)> make;
 };
+
+// The bus registry's choice for a URL, taken from the environment (scripts/test starts the
+// brokers and sets it); no URL: skipped.
+std::function<bus_factory(bus_settings)> bus_at(const char* variable) {
+    return [variable](bus_settings settings) -> bus_factory {
+        if (variable != nullptr) {
+            const char* url = std::getenv(variable);
+            if (url == nullptr || *url == '\0') {
+                return {};
+            }
+            settings.urls = {url};
+        }
+        auto made = bus_for(settings);
+        return made ? *made : bus_factory{};
+    };
+}
 
 std::string case_name(const testing::TestParamInfo<bus_case>& info) {
     return info.param.name;
@@ -57,10 +77,17 @@ bus_event make_event(std::string exchange, std::string routing_key, std::string 
 class bus_contract : public testing::TestWithParam<bus_case> {
 protected:
     void SetUp() override {
-        bus_ = GetParam().make(io_.get_executor());
-        if (!bus_) {
+        static std::atomic<int> cases{0};
+        prefix_ = "herald-test-" + std::to_string(::getpid()) + "-" +
+                  std::to_string(cases.fetch_add(1)) + "-";
+        bus_settings settings;
+        settings.exchanges = {{prefix_ + "topic", exchange_kind::topic},
+                              {prefix_ + "fanout", exchange_kind::fanout}};
+        const auto factory = GetParam().make(settings);
+        if (!factory) {
             GTEST_SKIP() << GetParam().name << " is not available here";
         }
+        bus_ = factory(io_.get_executor());
         runner_ = std::thread([this] {
             io_.run();
             ran_out_.set_value();
@@ -105,10 +132,12 @@ protected:
     bool start_and_wait_until_ready() {
         started_ = true;
         on_bus([this] {
-            bus_->start({[this](const bus_event& e) { record([&] { events_.push_back(e); }); },
-                         [this](bool ready, std::string) {
-                             record([&] { readiness_.push_back(ready); });
-                         }});
+            bus_->start(
+                {[this](const bus_event& e) { record([&] { events_.push_back(e); }); },
+                 [this](bool ready, std::string) { record([&] { readiness_.push_back(ready); }); },
+                 [this](std::string_view, std::string_view why) {
+                     record([&] { malformed_.emplace_back(why); });
+                 }});
         });
         return wait([this] { return !readiness_.empty() && readiness_.back(); });
     }
@@ -122,7 +151,9 @@ protected:
     void publish(std::vector<bus_event> events) {
         on_bus([&] {
             for (auto& e : events) {
-                bus_->publish(std::move(e));
+                bus_->publish(std::move(e), [this](std::string_view error) {
+                    record([&] { confirms_.emplace_back(error); });
+                });
             }
         });
     }
@@ -145,14 +176,12 @@ protected:
     }
 
     // A name no other case or run uses, so a shared broker keeps cases apart.
-    std::string exchange(std::string_view name) {
-        static std::atomic<int> cases{0};
-        if (prefix_.empty()) {
-            prefix_ = "herald-test-" + std::to_string(::getpid()) + "-" +
-                      std::to_string(cases.fetch_add(1)) + "-";
-        }
-        return prefix_ + std::string(name);
+    std::string exchange(std::string_view name) { return prefix_ + std::string(name); }
+    std::vector<std::string> confirms() {
+        std::lock_guard lock(mutex_);
+        return confirms_;
     }
+    std::size_t confirms_count() const { return confirms_.size(); } // within wait()
 
     net::io_context io_{1};
     std::unique_ptr<bus> bus_;
@@ -179,6 +208,8 @@ private:
     std::condition_variable changed_;
     std::vector<bus_event> events_;
     std::vector<bool> readiness_;
+    std::vector<std::string> confirms_; // one per publish: "" or the reason
+    std::vector<std::string> malformed_;
     int off_thread_ = 0;
     int after_stop_ = 0;
 };
@@ -299,7 +330,7 @@ TEST_P(bus_contract, exchange_and_routing_key_are_never_joined_into_one_name) {
 
 TEST_P(bus_contract, an_empty_routing_key_is_a_topic_of_its_own) {
     ASSERT_TRUE(start_and_wait_until_ready());
-    const auto ex = exchange("fanout");
+    const auto ex = exchange("empty-key");
     subscribe(ex, "");
     publish({make_event(ex, "x", "1"), make_event(ex, "", "2")});
     ASSERT_TRUE(wait_for_events(1));
@@ -317,7 +348,7 @@ TEST_P(bus_contract, nothing_is_delivered_after_stop) {
     // Events still in flight when stop is called must not come out after it.
     on_bus([&] {
         for (int i = 0; i < 100; ++i) {
-            bus_->publish(make_event(ex, "k", std::to_string(i)));
+            bus_->publish(make_event(ex, "k", std::to_string(i)), {});
         }
         bus_->stop();
         std::lock_guard lock(mutex_);
@@ -329,7 +360,46 @@ TEST_P(bus_contract, nothing_is_delivered_after_stop) {
     // TearDown counts callbacks after stop and checks the executor runs out of work.
 }
 
-INSTANTIATE_TEST_SUITE_P(buses, bus_contract, testing::Values(bus_case{"memory", make_memory_bus}),
+TEST_P(bus_contract, every_publish_is_confirmed_once_without_error) {
+    ASSERT_TRUE(start_and_wait_until_ready());
+    const auto ex = exchange("confirmed");
+    publish({make_event(ex, "a", "1"), make_event(ex, "b", "2"), make_event(ex, "c", "3")});
+    ASSERT_TRUE(wait([this] { return confirms_count() >= 3; }));
+    on_bus([] {});
+    EXPECT_EQ(confirms(), (std::vector<std::string>{"", "", ""}));
+}
+
+TEST_P(bus_contract, a_topic_pattern_receives_each_matching_event_once) {
+    ASSERT_TRUE(start_and_wait_until_ready());
+    const auto ex = exchange("topic");
+    subscribe(ex, "nodes.#");
+    subscribe(ex, "*.created.*");
+    publish({make_event(ex, "nodes.7.created", "1"), make_event(ex, "others.7", "2"),
+             make_event(ex, "node.created.7", "3"), make_event(ex, "nodes", "4")});
+    ASSERT_TRUE(wait_for_events(3));
+    publish({make_event(ex, "nodes.marker", "5")});
+    ASSERT_TRUE(wait_for_events(4));
+    on_bus([] {});
+    std::vector<std::string> payloads;
+    for (const auto& e : events()) {
+        payloads.push_back(e.payload);
+    }
+    EXPECT_EQ(payloads, (std::vector<std::string>{"1", "3", "4", "5"}));
+}
+
+TEST_P(bus_contract, a_fanout_subscription_receives_every_routing_key) {
+    ASSERT_TRUE(start_and_wait_until_ready());
+    const auto ex = exchange("fanout");
+    subscribe(ex, "anything");
+    publish({make_event(ex, "a", "1"), make_event(ex, "b.c", "2")});
+    ASSERT_TRUE(wait_for_events(2));
+    EXPECT_EQ(events()[1].routing_key, "b.c");
+}
+
+INSTANTIATE_TEST_SUITE_P(buses, bus_contract,
+                         testing::Values(bus_case{"memory", bus_at(nullptr)},
+                                         bus_case{"amqp", bus_at("HERALD_TEST_AMQP_URL")},
+                                         bus_case{"redis", bus_at("HERALD_TEST_REDIS_URL")}),
                          case_name);
 
 } // namespace

@@ -42,10 +42,15 @@ public:
         record_->handlers.on_readiness(true, {});
     }
     void stop() override { note("stop"); }
-    void publish(bus_event event) override {
-        std::lock_guard lock(record_->mutex);
-        check_thread();
-        record_->published.push_back(std::move(event));
+    void publish(bus_event event, publish_done done) override {
+        {
+            std::lock_guard lock(record_->mutex);
+            check_thread();
+            record_->published.push_back(std::move(event));
+        }
+        if (done) {
+            done({});
+        }
     }
     void subscribe(std::string_view exchange, std::string_view routing_key) override {
         note("subscribe " + std::string(exchange) + " " + std::string(routing_key));
@@ -127,13 +132,14 @@ private:
 
 protected:
     // Last, so it stops (and joins) before what its callbacks touch is destroyed.
-    bus_thread subject{[record = fake](net::any_io_executor executor) {
-                           return std::make_unique<fake_bus>(std::move(executor), record);
-                       },
-                       [this](const bus_event& e, const interest::wanted& w) {
-                           std::lock_guard lock(fanned_mutex_);
-                           fanned_.push_back({e, w});
-                       }};
+    bus_thread subject{
+        [record = fake](net::any_io_executor executor) {
+            return std::make_unique<fake_bus>(std::move(executor), record);
+        },
+        [this](const bus_event& e, const interest::wanted& w, std::span<const interest::reached>) {
+            std::lock_guard lock(fanned_mutex_);
+            fanned_.push_back({e, w});
+        }};
 };
 
 bus_event event_on(std::string exchange, std::string routing_key, std::string payload = "1") {
@@ -266,7 +272,7 @@ TEST_F(bus_thread_test, publishes_from_many_threads_all_arrive_and_are_counted) 
     for (int t = 0; t < threads; ++t) {
         publishers.emplace_back([this, t] {
             for (int i = 0; i < each; ++i) {
-                subject.publish(event_on("ex", std::to_string(t), std::to_string(i)));
+                subject.publish(event_on("ex", std::to_string(t), std::to_string(i)), {});
             }
         });
     }
@@ -295,7 +301,7 @@ TEST_F(bus_thread_test, stop_stops_the_bus_once_and_says_stopped) {
     EXPECT_EQ(subject.not_ready_reason(), "stopped");
     EXPECT_EQ(calls(), (std::vector<std::string>{"start", "stop"}));
     // Calls after stop are harmless and reach nothing.
-    subject.publish(event_on("ex", "k"));
+    subject.publish(event_on("ex", "k"), {});
     subject.add_interest("ex", "k", 0, 0);
     EXPECT_EQ(calls(), (std::vector<std::string>{"start", "stop"}));
 }

@@ -7,7 +7,7 @@
 namespace herald::testing {
 
 struct quiet_bus final : bus_port {
-    void publish(bus_event) override {}
+    void publish(bus_event, bus::publish_done) override {}
     void add_interest(std::string, std::string, unsigned, dialect_id) override {}
     void remove_interest(std::string, std::string, unsigned, dialect_id) override {}
     bool is_ready() const override { return true; }
