@@ -29,8 +29,9 @@ const LAYERS = {
   auth: ['util', 'protocol'],
   // Topics, interests, the hub: plain data structures that know nothing of the wire.
   pubsub: ['util'],
-  // Carries events between nodes, addressed by pubsub topics; knows no sockets of clients.
-  bus: ['util', 'pubsub'],
+  // Carries events between nodes, addressed by pubsub topics, in the broker messages' JSON
+  // (protocol/broker_message); knows no sockets of clients.
+  bus: ['util', 'protocol', 'pubsub'],
   // One thread's hub and connections, fed by the bus.
   shard: ['util', 'pubsub', 'bus'],
   // A connected client's state, whatever its dialect: identity, subscriptions, frames to send.

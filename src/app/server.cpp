@@ -208,6 +208,8 @@ std::string server::render_metrics() const {
     view.action_labels = action_labels_;
     view.events_published = bus_->events_published().value();
     view.events_routed = bus_->events_routed().value();
+    view.events_malformed = bus_->events_malformed().value();
+    view.events_dropped_by_broker = bus_->events_dropped_by_broker();
     view.ready = bus_->is_ready() && !transport_->draining.load();
     return render_prometheus(view);
 }

@@ -4,6 +4,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -78,6 +79,9 @@ public:
     // `done` may be empty when nobody waits for the answer.
     virtual void publish(bus_event event, publish_done done) = 0;
     virtual void subscribe(std::string_view exchange, std::string_view routing_key) = 0;
+    // Events the broker dropped before this node could take them (RabbitMQ: the node's queue
+    // was full); any thread, for /metrics.
+    virtual std::uint64_t dropped_events() const { return 0; }
     virtual void unsubscribe(std::string_view exchange, std::string_view routing_key) = 0;
 };
 

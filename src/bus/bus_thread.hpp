@@ -57,6 +57,8 @@ public:
     const counter& events_published() const { return events_published_; }
     const counter& events_routed() const { return events_routed_; }
     const counter& events_malformed() const { return events_malformed_; }
+    // Any thread: what the broker dropped before this node could take it.
+    std::uint64_t events_dropped_by_broker() const { return bus_->dropped_events(); }
 
 private:
     void on_event(const bus_event& event);

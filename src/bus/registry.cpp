@@ -1,6 +1,8 @@
 #include "bus/registry.hpp"
 
+#include "bus/amqp/amqp_bus.hpp"
 #include "bus/memory_bus.hpp"
+#include "bus/redis/redis_bus_factory.hpp"
 
 #include <array>
 #include <fmt/format.h>
@@ -22,8 +24,10 @@ bus_factory memory(const bus_settings& settings) {
 }
 
 // One line per bus. A URL "memory" (or none) is the memory bus.
-const std::array<bus_kind_entry, 1> all = {{
+const std::array<bus_kind_entry, 3> all = {{
     {"memory", {"memory", ""}, memory},
+    {"amqp", {"amqp", ""}, make_amqp_bus_factory}, // no amqps: TLS is not supported yet
+    {"redis", {"redis", ""}, redis_bus_factory},   // no TLS: hiredis 0.14 has none
 }};
 
 std::string_view scheme_of(std::string_view url) {

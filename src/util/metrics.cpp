@@ -60,11 +60,19 @@ std::string render_prometheus(const node_metrics_view& view) {
                 sum(view, [a, r](const shard_metrics& s) { return s.actions[a][r].value(); }));
         }
     }
-    simple("herald_events_published_total", "counter", "Events published through this node.",
+    simple("herald_events_published_total", "counter",
+           "Events this node published and its bus confirmed.",
            static_cast<std::int64_t>(view.events_published));
     simple("herald_events_routed_total", "counter",
            "Events that reached at least one shard of this node.",
            static_cast<std::int64_t>(view.events_routed));
+    simple("herald_events_malformed_total", "counter",
+           "Broker messages dropped because they are not events (not a JSON object with a "
+           "string \"event\").",
+           static_cast<std::int64_t>(view.events_malformed));
+    simple("herald_bus_queue_dropped_total", "counter",
+           "Events the broker dropped from this node's queue, oldest first, because it was full.",
+           static_cast<std::int64_t>(view.events_dropped_by_broker));
     simple("herald_deliveries_total", "counter", "Event frames queued to sessions.",
            sum(view, [](const shard_metrics& s) { return s.deliveries.value(); }));
     simple("herald_bytes_out_total", "counter", "Bytes written to client sockets.",

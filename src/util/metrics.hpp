@@ -79,6 +79,8 @@ struct node_metrics_view {
     std::vector<action_label> action_labels; // index = row of shard_metrics::actions
     std::uint64_t events_published = 0;
     std::uint64_t events_routed = 0;
+    std::uint64_t events_malformed = 0;         // broker messages that were not events
+    std::uint64_t events_dropped_by_broker = 0; // the node's queue overflowed
     bool ready = false;
 };
 

@@ -1,0 +1,274 @@
+#include "bus/amqp/amqp_bus.hpp"
+
+#include "bus/amqp/amqp_url.hpp"
+#include "protocol/json_text.hpp"
+#include "util/log.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <fmt/format.h>
+
+namespace herald {
+namespace {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+// How long stop waits for the I/O thread to close its connection cleanly before cutting the
+// socket; the broker drops the node's queue either way.
+constexpr auto stop_grace = 1000ms;
+
+std::vector<amqp_endpoint> endpoints_of(const bus_settings& settings, std::string& unusable) {
+    std::vector<amqp_endpoint> out;
+    for (const auto& url : settings.urls) {
+        auto endpoint = parse_amqp_url(url);
+        if (endpoint) {
+            out.push_back(std::move(*endpoint));
+            continue;
+        }
+        log::warn("rabbitmq: {}; ignored", endpoint.error());
+        if (!unusable.empty()) {
+            unusable += "; ";
+        }
+        unusable += endpoint.error();
+    }
+    if (settings.urls.empty()) {
+        unusable = "no broker URL";
+    }
+    return out;
+}
+
+// Why AMQP cannot carry this topic, or empty.
+std::string_view unusable_topic(std::string_view exchange, std::string_view routing_key) {
+    if (exchange.empty()) {
+        return "the default exchange (\"\") carries no events";
+    }
+    if (exchange.size() > 255 || routing_key.size() > 255) {
+        return "AMQP limits exchange names and routing keys to 255 bytes";
+    }
+    return {};
+}
+
+// The body Myxi's push_event writes: {"event":E,"payload":P}, plus the other members.
+std::string body_of(const bus_event& event) {
+    std::string body;
+    body.reserve(32 + event.event.size() + event.payload.size() + event.extra.size());
+    body += "{\"event\":";
+    json_text::append_string(body, event.event);
+    body += ",\"payload\":";
+    body += event.payload.empty() ? std::string_view("{}") : event.payload; // as if absent
+    if (!event.extra.empty()) {
+        body += ',';
+        body += event.extra;
+    }
+    body += '}';
+    return body;
+}
+
+} // namespace
+
+amqp_bus::amqp_bus(net::any_io_executor bus_executor, bus_settings settings)
+    : executor_(std::move(bus_executor))
+    , waiting_(settings.publish_timeout)
+    , timer_(executor_)
+    , io_([&] {
+        std::string unusable;
+        auto endpoints = endpoints_of(settings, unusable);
+        return amqp_io_thread(std::move(endpoints), std::move(unusable), settings, commands_,
+                              *this);
+    }()) {}
+
+amqp_bus::~amqp_bus() {
+    stop();
+}
+
+void amqp_bus::start(handlers callbacks) {
+    if (phase_ != phase::created) {
+        return;
+    }
+    callbacks_ = std::move(callbacks);
+    phase_ = phase::running;
+    io_.start();
+}
+
+void amqp_bus::stop() {
+    const bool was_running = running();
+    phase_ = phase::stopped;
+    // The callbacks are kept, not cleared: stop may be called from inside one of them.
+    ready_ = false;
+    if (!was_running) {
+        io_.stop(0ms);
+        return;
+    }
+    waiting_.clear(); // never answered: no callback after stop
+    timer_.cancel();
+    io_.stop(stop_grace);
+    // What the I/O thread posted before it ended finds the bus stopped and does nothing.
+    bindings_.clear();
+}
+
+void amqp_bus::publish(bus_event event, publish_done done) {
+    if (!running()) {
+        return;
+    }
+    if (!ready_) {
+        if (done) {
+            const auto why = reason_; // done may stop the bus, which changes reason_
+            done(why);
+        }
+        return;
+    }
+    if (const auto why = unusable_topic(event.exchange, event.routing_key); !why.empty()) {
+        if (done) {
+            done(why);
+        }
+        return;
+    }
+    auto body = body_of(event);
+    std::uint64_t id = 0;
+    if (done) {
+        id = waiting_.add(std::move(done), clock::now());
+        arm_timer();
+    }
+    commands_.push(publish_command{id, std::move(event.exchange), std::move(event.routing_key),
+                                   std::move(body)});
+}
+
+void amqp_bus::subscribe(std::string_view exchange, std::string_view routing_key) {
+    if (!running() || !ready_) {
+        return; // the bus thread subscribes everything again when the bus reports ready
+    }
+    if (const auto why = unusable_topic(exchange, routing_key); !why.empty()) {
+        log::debug("rabbitmq: not subscribing to \"{}\" \"{}\": {}", exchange, routing_key, why);
+        return;
+    }
+    if (!bindings_.emplace(exchange, routing_key).second) {
+        return;
+    }
+    commands_.push(
+        binding_command{generation_, true, std::string(exchange), std::string(routing_key)});
+}
+
+void amqp_bus::unsubscribe(std::string_view exchange, std::string_view routing_key) {
+    if (!running()) {
+        return;
+    }
+    const auto it = bindings_.find(topic(exchange, routing_key));
+    if (it == bindings_.end()) {
+        return;
+    }
+    bindings_.erase(it);
+    commands_.push(
+        binding_command{generation_, false, std::string(exchange), std::string(routing_key)});
+}
+
+void amqp_bus::readiness(std::uint64_t generation, bool ready, std::string reason,
+                         std::string queue) {
+    net::post(executor_, [this, generation, ready, reason = std::move(reason),
+                          queue = std::move(queue)]() mutable {
+        on_readiness(generation, ready, std::move(reason), std::move(queue));
+    });
+}
+
+void amqp_bus::deliveries(std::uint64_t generation, std::vector<delivery> batch) {
+    net::post(executor_, [this, generation, batch = std::move(batch)]() mutable {
+        on_deliveries(generation, batch);
+    });
+}
+
+void amqp_bus::publish_results(std::vector<publish_result> results) {
+    net::post(executor_, [this, results = std::move(results)]() mutable { on_results(results); });
+}
+
+void amqp_bus::on_readiness(std::uint64_t generation, bool ready, std::string reason,
+                            std::string queue) {
+    if (!running()) {
+        return;
+    }
+    if (!ready) {
+        ready_ = false;
+        reason_ = reason;
+        callbacks_.on_readiness(false, std::move(reason));
+        return;
+    }
+    // Each ready starts with no subscriptions (bus.hpp): the bus thread subscribes every
+    // wanted topic again, from inside on_readiness. A new connection has a new, empty queue.
+    // Ready again on the same connection (an exchange was refused, and is declared now), the
+    // queue keeps its bindings: those nobody asks for again are removed after the call.
+    const bool same_queue = generation == generation_;
+    generation_ = generation;
+    queue_ = std::move(queue);
+    auto before = std::exchange(bindings_, {});
+    ready_ = true;
+    reason_.clear();
+    callbacks_.on_readiness(true, {});
+    if (!running() || !ready_ || !same_queue) {
+        return;
+    }
+    for (auto& [exchange, routing_key] : before) {
+        if (!bindings_.contains(topic(exchange, routing_key))) {
+            commands_.push(binding_command{generation_, false, exchange, routing_key});
+        }
+    }
+}
+
+void amqp_bus::on_deliveries(std::uint64_t generation, std::vector<delivery>& batch) {
+    for (const auto& d : batch) {
+        if (!running()) {
+            return;
+        }
+        if (d.malformed.empty()) {
+            callbacks_.on_event(d.event);
+        } else {
+            callbacks_.on_malformed(d.event.exchange, d.malformed);
+        }
+    }
+    // Handled: the broker may send the next ones.
+    if (running() && !batch.empty()) {
+        commands_.push(ack_command{generation, batch.back().delivery_tag});
+    }
+}
+
+void amqp_bus::on_results(std::vector<publish_result>& results) {
+    for (const auto& r : results) {
+        if (!running()) {
+            return;
+        }
+        if (auto done = waiting_.take(r.id)) {
+            done(r.error);
+        }
+    }
+}
+
+void amqp_bus::arm_timer() {
+    if (timer_armed_) {
+        return;
+    }
+    const auto deadline = waiting_.next_deadline();
+    if (!deadline) {
+        return;
+    }
+    timer_armed_ = true;
+    timer_.expires_at(*deadline);
+    timer_.async_wait([this](const boost::system::error_code& error) {
+        timer_armed_ = false;
+        if (error || !running()) {
+            return;
+        }
+        for (auto& done : waiting_.take_expired(clock::now())) {
+            if (!running()) {
+                return;
+            }
+            done("timeout");
+        }
+        arm_timer();
+    });
+}
+
+bus_factory make_amqp_bus_factory(const bus_settings& settings) {
+    return [settings](net::any_io_executor bus_executor) -> std::unique_ptr<bus> {
+        return std::make_unique<amqp_bus>(std::move(bus_executor), settings);
+    };
+}
+
+} // namespace herald

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "bus/amqp/command_queue.hpp"
+#include "bus/amqp/io_events.hpp"
+#include "bus/amqp/io_thread.hpp"
+#include "bus/amqp/publish_tracker.hpp"
+#include "bus/bus.hpp"
+#include "bus/bus_settings.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace herald {
+
+// The RabbitMQ bus. Events travel through the broker's exchanges, declared as the bus settings
+// say (Myxi's way by default); each node consumes them through one queue of its own (never one
+// per session), bound to exactly the (exchange, routing key) pairs it is subscribed to. A
+// publish is answered once the broker confirms it. Several URLs are one cluster's nodes: the
+// bus connects to the first that answers and moves to the next when it goes away.
+//
+// Lives on the bus thread, like every bus. rabbitmq-c blocks, so it runs on a thread of the
+// bus's own (amqp_io_thread): the calls here queue commands for it, and what it learns is
+// posted to the bus thread's executor, where every callback runs.
+//
+// The node's queue: server-named, exclusive and auto-delete, with x-max-length =
+// max_queue_length and x-overflow = drop-head. The broker deletes it with the connection,
+// however the node ends (SIGKILL too), so nothing is left behind to grow; and since a new
+// connection has a new queue, the bus reports ready with no subscriptions, and the bus thread
+// subscribes every wanted topic again. Deliveries are acknowledged once the bus thread has
+// handled them, with a prefetch window: with no-ack the broker would push its whole backlog
+// into the node's memory, and x-max-length would never drop anything.
+class amqp_bus final : public bus, private io_events {
+public:
+    static constexpr std::uint16_t prefetch = amqp_io_thread::prefetch;
+
+    amqp_bus(boost::asio::any_io_executor bus_executor, bus_settings settings);
+    ~amqp_bus() override;
+
+    void start(handlers callbacks) override;
+    void stop() override;
+    void publish(bus_event event, publish_done done) override;
+    void subscribe(std::string_view exchange, std::string_view routing_key) override;
+    void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
+
+    // Events the node's queue dropped, oldest first, because it was full; counted through a
+    // drop queue the node's queue dead-letters them to. Any thread: meant for /metrics.
+    std::uint64_t dropped() const { return io_.dropped(); }
+    std::uint64_t dropped_events() const override { return dropped(); }
+    // The node's queue on the current connection ("amq.gen-…"), empty before the first.
+    const std::string& node_queue() const { return queue_; }
+
+private:
+    using clock = publish_tracker::clock;
+    using topic = std::pair<std::string, std::string>;
+
+    // io_events: called on the I/O thread; each posts its news to the bus thread.
+    void readiness(std::uint64_t generation, bool ready, std::string reason,
+                   std::string queue) override;
+    void deliveries(std::uint64_t generation, std::vector<delivery> batch) override;
+    void publish_results(std::vector<publish_result> results) override;
+
+    // The same, on the bus thread.
+    void on_readiness(std::uint64_t generation, bool ready, std::string reason, std::string queue);
+    void on_deliveries(std::uint64_t generation, std::vector<delivery>& batch);
+    void on_results(std::vector<publish_result>& results);
+    void arm_timer();
+
+    bool running() const { return phase_ == phase::running; }
+
+    boost::asio::any_io_executor executor_;
+    enum class phase { created, running, stopped };
+    phase phase_ = phase::created;
+    handlers callbacks_;
+    bool ready_ = false;
+    std::string reason_ = "connecting to rabbitmq";
+    std::uint64_t generation_ = 0; // the connection last reported ready
+    std::string queue_;
+    // What this connection's queue is bound to, as the bus thread asked; a set, as
+    // subscriptions are.
+    std::set<topic> bindings_;
+    publish_tracker waiting_;
+    boost::asio::steady_timer timer_;
+    bool timer_armed_ = false;
+    command_queue commands_;
+    amqp_io_thread io_; // last: stopped and joined before the rest goes
+};
+
+// A bus_factory for these settings (the registry's "amqp" entry).
+bus_factory make_amqp_bus_factory(const bus_settings& settings);
+
+} // namespace herald

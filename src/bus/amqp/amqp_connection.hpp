@@ -1,0 +1,107 @@
+#pragma once
+
+#include "bus/amqp/amqp_url.hpp"
+#include "bus/amqp/io_interrupt.hpp"
+
+#include <amqp.h>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace herald {
+
+// The connection cannot be used any more: the socket failed, the broker closed it, a
+// heartbeat was missed, or a step of setting it up was refused. `reason` is for readiness.
+struct connection_lost {
+    std::string reason;
+};
+
+struct amqp_connection_options {
+    std::chrono::milliseconds connect_timeout{5000}; // TCP connect, login, and every RPC
+    std::chrono::seconds heartbeat{10};
+};
+
+// One rabbitmq-c connection with two channels. `data` carries the publishes (in confirm mode)
+// and the consumer; `control` the declarations, bindings and purges. A broker refuses a
+// declaration by closing the channel it came on: on `control` that costs a channel.open, on
+// `data` it would cost the consumer and every publish awaiting its confirm.
+//
+// rabbitmq-c calls block, so this lives on the bus's I/O thread, which owns it; nothing here is
+// called from elsewhere. Every failure that leaves the connection unusable throws
+// connection_lost.
+class amqp_connection {
+public:
+    static constexpr amqp_channel_t data_channel = 1;
+    static constexpr amqp_channel_t control_channel = 2;
+
+    // Connects (the TCP connect ends early when `interrupt` is raised), logs in asking for the
+    // heartbeat, and opens both channels. The socket is armed in `interrupt`, so the bus thread
+    // can cut it.
+    amqp_connection(const amqp_endpoint& endpoint, const amqp_connection_options& options,
+                    io_interrupt& interrupt);
+    ~amqp_connection();
+    amqp_connection(const amqp_connection&) = delete;
+    amqp_connection& operator=(const amqp_connection&) = delete;
+
+    int socket_fd() const;
+    // connection.close and its answer, within the RPC timeout, when the connection still works:
+    // the broker then drops the node's queue at once. Never throws.
+    void close() noexcept;
+
+    // On `control`. Empty when done; else the broker's refusal, e.g. "406 PRECONDITION_FAILED -
+    // inequivalent arg 'durable' …", after which `control` is open again.
+    std::string declare_exchange(std::string_view name, std::string_view type, bool passive,
+                                 bool durable, bool auto_delete);
+    std::string bind(std::string_view queue, std::string_view exchange,
+                     std::string_view routing_key);
+    std::string unbind(std::string_view queue, std::string_view exchange,
+                       std::string_view routing_key);
+    // A server-named, exclusive, auto-delete queue holding at most `max_length` messages, which
+    // drops its oldest past that (x-overflow drop-head), dead-lettering them through the default
+    // exchange to the queue `dead_letter_to` when not empty. Its name.
+    std::string declare_queue(std::size_t max_length, std::string_view dead_letter_to);
+    // Empties a queue; how many messages it held.
+    std::uint32_t purge(std::string_view queue);
+
+    // On `data`: confirm.select, basic.qos and basic.consume with acknowledgements.
+    void consume(std::string_view queue, std::uint16_t prefetch);
+    // basic.publish, application/json, not persistent: the broker numbers it for its confirm.
+    void publish(std::string_view exchange, std::string_view routing_key, std::string_view body);
+    // basic.ack of every delivery up to `delivery_tag`.
+    void ack(std::uint64_t delivery_tag);
+
+    // True when a frame may be read without waiting on the socket: rabbitmq-c holds received
+    // bytes or frames it set aside during an RPC.
+    bool has_buffered() const;
+    // The next frame, reading what the socket has without waiting; nullopt when there is none.
+    // Sends a heartbeat when one is due. The frame's data lives until release_buffers().
+    std::optional<amqp_frame_t> next_frame();
+    // The body of the message whose basic.deliver (or basic.return) was just read.
+    std::string read_body(amqp_channel_t channel);
+    void release_buffers();
+    // Answers the broker's channel.close (or connection.close, channel 0).
+    void close_ok(amqp_channel_t channel);
+
+private:
+    struct state_deleter {
+        void operator()(amqp_connection_state_t state) const { amqp_destroy_connection(state); }
+    };
+
+    [[noreturn]] void lost(std::string reason);
+    void open_channel(amqp_channel_t channel);
+    // After an RPC on `channel`: empty when it succeeded, the broker's reason when it closed the
+    // channel (reopened unless it is `data`, which throws); throws when the connection is gone.
+    std::string check(std::string_view what, amqp_channel_t channel);
+
+    io_interrupt& interrupt_;
+    std::unique_ptr<amqp_connection_state_t_, state_deleter> state_;
+    bool usable_ = true;
+};
+
+// "406 PRECONDITION_FAILED - …" for a broker's close, the library's text for its own errors.
+std::string describe(const amqp_rpc_reply_t& reply);
+
+} // namespace herald

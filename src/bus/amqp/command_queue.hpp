@@ -1,0 +1,67 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace herald {
+
+// basic.publish with publisher confirms. `id` names the publish to the bus thread; 0 when
+// nobody waits for the answer.
+struct publish_command {
+    std::uint64_t id = 0;
+    std::string exchange;
+    std::string routing_key;
+    std::string body;
+};
+
+// queue.bind (or queue.unbind) of the node's queue. `generation` is the connection the bus
+// thread saw ready when it asked: a binding meant for a queue that died with its connection is
+// dropped, since the bus thread binds everything again on the next ready.
+struct binding_command {
+    std::uint64_t generation = 0;
+    bool bind = true;
+    std::string exchange;
+    std::string routing_key;
+};
+
+// The bus thread has handled every delivery up to this tag: basic.ack with multiple set, which
+// lets the broker send the next ones (the consumer's prefetch window).
+struct ack_command {
+    std::uint64_t generation = 0;
+    std::uint64_t delivery_tag = 0;
+};
+
+using io_command = std::variant<publish_command, binding_command, ack_command>;
+
+// What the bus thread asks of the I/O thread, in order, and the I/O thread's one place to
+// sleep: wait() returns when a command comes, when the broker socket has data or when the
+// interrupt descriptor turns readable. rabbitmq-c cannot wait on two descriptors, so the I/O
+// thread polls here and calls rabbitmq-c only when it has something to read.
+//
+// Thread-safe: the bus thread pushes; the I/O thread takes and waits.
+class command_queue {
+public:
+    command_queue();
+    ~command_queue();
+    command_queue(const command_queue&) = delete;
+    command_queue& operator=(const command_queue&) = delete;
+
+    void push(io_command command);
+    // Every command pushed so far, oldest first.
+    std::vector<io_command> take();
+
+    // Sleeps at most `timeout`. True when `socket_fd` (ignored when negative) is readable or
+    // closed; false on a command, an interrupt or the timeout.
+    bool wait(int socket_fd, int interrupt_fd, std::chrono::milliseconds timeout);
+
+private:
+    std::mutex mutex_;
+    std::vector<io_command> commands_; // guarded by mutex_
+    int event_fd_ = -1;                // readable while commands_ may be non-empty
+};
+
+} // namespace herald

@@ -1,0 +1,40 @@
+#pragma once
+// What the bus's I/O thread reports to the bus thread.
+
+#include "bus/bus.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+// A message taken from the node's queue: an event, or why its body is not one.
+struct delivery {
+    std::uint64_t delivery_tag = 0;
+    bus_event event;       // exchange and routing key always set: from basic.deliver
+    std::string malformed; // not empty: the body is not an event, and this is why
+};
+
+// The broker's answer to the publish `id`: empty when it took the event.
+struct publish_result {
+    std::uint64_t id = 0;
+    std::string error;
+};
+
+// The I/O thread calls these on itself; the implementation (amqp_bus) hands each to the bus
+// thread. `generation` numbers the connections: 1, 2, … on each successful connect.
+class io_events {
+public:
+    // Ready: connected, both channels open, the node's queue declared and consumed, and no
+    // exchange refused. `queue` is the node's queue on this connection.
+    virtual void readiness(std::uint64_t generation, bool ready, std::string reason,
+                           std::string queue) = 0;
+    virtual void deliveries(std::uint64_t generation, std::vector<delivery> batch) = 0;
+    virtual void publish_results(std::vector<publish_result> results) = 0;
+
+protected:
+    ~io_events() = default;
+};
+
+} // namespace herald

@@ -1,0 +1,412 @@
+#include "bus/amqp/io_thread.hpp"
+
+#include "protocol/broker_message.hpp"
+#include "util/log.hpp"
+
+#include <amqp_framing.h>
+#include <fmt/format.h>
+
+namespace herald {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The longest the I/O thread sleeps in poll: rabbitmq-c sends heartbeats only from inside its
+// calls, so it must be called often enough whatever happens.
+constexpr auto max_sleep = 50ms;
+// How often the drop queue is counted (and emptied), and how much it holds in between. It has a
+// bound of its own, not max_queue_length, which may be small: dropped messages beyond this
+// within one interval are lost uncounted, so a purge that finds it half full comes again at once.
+constexpr auto purge_interval = 1s;
+constexpr std::size_t drop_queue_length = 10000;
+// Frames read in one turn before the command queue is looked at again, so that a stream of
+// deliveries cannot hold up publishes.
+constexpr int frames_per_turn = 256;
+// Deliveries handed to the bus thread at once; it acknowledges each batch.
+constexpr std::size_t batch_size = 128;
+
+std::string text_of(amqp_bytes_t b) {
+    return b.len == 0 ? std::string() : std::string(static_cast<const char*>(b.bytes), b.len);
+}
+
+std::string close_text(const amqp_method_t& method) {
+    amqp_rpc_reply_t reply{};
+    reply.reply_type = AMQP_RESPONSE_SERVER_EXCEPTION;
+    reply.reply = method;
+    return describe(reply);
+}
+
+} // namespace
+
+amqp_io_thread::amqp_io_thread(std::vector<amqp_endpoint> endpoints, std::string unusable,
+                               const bus_settings& settings, command_queue& commands,
+                               io_events& events)
+    : endpoints_(std::move(endpoints))
+    , unusable_(std::move(unusable))
+    , settings_(settings)
+    , commands_(commands)
+    , events_(events)
+    , declarer_(settings) {}
+
+amqp_io_thread::~amqp_io_thread() {
+    stop(0ms);
+}
+
+void amqp_io_thread::start() {
+    if (thread_.joinable()) {
+        return;
+    }
+    thread_ = std::thread([this] {
+        run();
+        exited_.set_value();
+    });
+}
+
+void amqp_io_thread::stop(std::chrono::milliseconds grace) {
+    interrupt_.raise();
+    if (!thread_.joinable()) {
+        return;
+    }
+    if (exited_.get_future().wait_for(grace) != std::future_status::ready) {
+        interrupt_.cut();
+    }
+    thread_.join();
+}
+
+std::string amqp_io_thread::at_broker(std::string_view why) const {
+    return fmt::format("rabbitmq at {}: {}", endpoint_ ? endpoint_->masked_url : "?", why);
+}
+
+void amqp_io_thread::run() {
+    if (endpoints_.empty()) {
+        down_reason_ = unusable_;
+        log::error("rabbitmq: {}", unusable_);
+        report_readiness();
+        while (!interrupt_.raised()) {
+            pause(1s, unusable_);
+        }
+        return;
+    }
+    backoff delay(settings_.min_backoff, settings_.max_backoff);
+    const amqp_connection_options options{settings_.connect_timeout, settings_.heartbeat};
+    std::size_t next = 0;
+    while (!interrupt_.raised()) {
+        endpoint_ = &endpoints_[next];
+        std::string why;
+        try {
+            amqp_connection connection(*endpoint_, options, interrupt_);
+            try {
+                delay.reset();
+                serve(connection, *endpoint_);
+            } catch (const connection_lost& lost) {
+                why = lost.reason;
+            }
+            connection.close(); // only when the connection still works (a channel was closed)
+        } catch (const connection_lost& lost) {
+            why = lost.reason;
+        }
+        // The channel, and with it every confirm it still owed, is gone.
+        for (const auto id : confirms_.take_all()) {
+            results_.push_back({id, at_broker(why.empty() ? "stopped" : why)});
+        }
+        if (interrupt_.raised()) {
+            return; // stop: nothing more is reported
+        }
+        if (connected_ || !down_logged_) {
+            log::warn("rabbitmq at {}: {} ({}); retrying{}", endpoint_->masked_url,
+                      connected_ ? "lost the connection" : "cannot connect", why,
+                      endpoints_.size() > 1 ? " with the next URL" : "");
+            down_logged_ = true;
+        } else {
+            log::debug("rabbitmq at {}: cannot connect ({})", endpoint_->masked_url, why);
+        }
+        connected_ = false;
+        down_reason_ = at_broker(why);
+        report_readiness();
+        flush();
+        next = (next + 1) % endpoints_.size();
+        pause(delay.next(), down_reason_);
+    }
+}
+
+void amqp_io_thread::serve(amqp_connection& connection, const amqp_endpoint& endpoint) {
+    // Dropped messages go to a second queue of the node's, counted and emptied every second:
+    // the node's queue drops its oldest past max_queue_length (x-overflow drop-head), and
+    // dead-letters them there. Both are exclusive: a node that dies, even by SIGKILL, leaves
+    // neither behind, since the broker deletes them with the connection.
+    drop_queue_ = connection.declare_queue(drop_queue_length, {});
+    node_queue_ = connection.declare_queue(settings_.max_queue_length, drop_queue_);
+    connection.consume(node_queue_, prefetch);
+    ++generation_;
+    confirms_.reset();
+    bound_.clear();
+    ack_wanted_ = acked_ = 0;
+    auto now = clock::now();
+    declarer_.new_connection(connection, now);
+    connected_ = true;
+    down_logged_ = false;
+    log::info("rabbitmq at {}: connected; the node's queue is {}", endpoint.masked_url,
+              node_queue_);
+    report_readiness();
+    heard_ = now;
+    next_purge_ = now + purge_interval;
+    // The broker sends a heartbeat every heartbeat/2 when idle; two heartbeats of silence and
+    // it is gone. rabbitmq-c would notice only inside a blocking wait, which we never do.
+    const auto silence_limit = settings_.heartbeat * 2;
+
+    while (!interrupt_.raised()) {
+        for (auto& command : commands_.take()) {
+            handle(connection, command);
+        }
+        if (ack_wanted_ > acked_) {
+            connection.ack(ack_wanted_);
+            acked_ = ack_wanted_;
+        }
+        now = clock::now();
+        declarer_.retry(connection, now);
+        if (now >= next_purge_) {
+            const bool filling_fast = count_drops(connection) >= drop_queue_length / 2;
+            next_purge_ = filling_fast ? now : now + purge_interval;
+        }
+        report_readiness();
+        read_frames(connection);
+        flush();
+        if (connection.has_buffered()) {
+            continue;
+        }
+        now = clock::now();
+        if (silence_limit.count() > 0 && now - heard_ > silence_limit) {
+            throw connection_lost{
+                fmt::format("no heartbeat from the broker for {} s", silence_limit.count())};
+        }
+        auto sleep = std::min<clock::duration>(max_sleep, next_purge_ - now);
+        if (const auto retry = declarer_.next_retry()) {
+            sleep = std::min<clock::duration>(sleep, *retry - now);
+        }
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(sleep);
+        if (commands_.wait(connection.socket_fd(), interrupt_.fd(), std::max(ms, 0ms))) {
+            heard_ = clock::now();
+        }
+    }
+}
+
+void amqp_io_thread::handle(amqp_connection& connection, io_command& command) {
+    if (auto* p = std::get_if<publish_command>(&command)) {
+        publish(connection, *p);
+    } else if (const auto* b = std::get_if<binding_command>(&command)) {
+        bind(connection, *b);
+    } else if (const auto* a = std::get_if<ack_command>(&command)) {
+        // Only the last one matters: an ack covers every delivery before it.
+        if (a->generation == generation_) {
+            ack_wanted_ = std::max(ack_wanted_, a->delivery_tag);
+        }
+    }
+}
+
+void amqp_io_thread::publish(amqp_connection& connection, publish_command& command) {
+    auto refused = declarer_.ensure(connection, command.exchange, clock::now());
+    if (!refused.empty()) {
+        if (command.id != 0) {
+            results_.push_back({command.id, at_broker(refused)});
+        }
+        return;
+    }
+    confirms_.sent(command.id);
+    connection.publish(command.exchange, command.routing_key, command.body);
+}
+
+void amqp_io_thread::bind(amqp_connection& connection, const binding_command& command) {
+    if (command.generation != generation_) {
+        return; // meant for a queue gone with its connection
+    }
+    std::pair key{command.exchange, command.routing_key};
+    if (command.bind) {
+        if (bound_.contains(key)) {
+            return;
+        }
+        const auto now = clock::now();
+        if (!declarer_.ensure(connection, command.exchange, now).empty()) {
+            return; // not ready now; the bus thread binds again when it is
+        }
+        // Bound as is: on a topic exchange the broker applies the pattern, and delivers one
+        // copy to the queue however many of its bindings match.
+        const auto said = connection.bind(node_queue_, command.exchange, command.routing_key);
+        if (!said.empty()) {
+            declarer_.refuse(command.exchange,
+                             fmt::format("exchange \"{}\": the broker refused to bind the node's "
+                                         "queue to it with routing key \"{}\" ({})",
+                                         command.exchange, command.routing_key, said),
+                             now);
+            return;
+        }
+        bound_.insert(std::move(key));
+        heard_ = clock::now();
+        return;
+    }
+    if (bound_.erase(key) == 0) {
+        return;
+    }
+    if (const auto said = connection.unbind(node_queue_, command.exchange, command.routing_key);
+        !said.empty()) {
+        log::debug("rabbitmq: queue.unbind \"{}\" \"{}\": {}", command.exchange,
+                   command.routing_key, said);
+    }
+    const auto left = bound_.lower_bound({command.exchange, std::string()});
+    if (left == bound_.end() || left->first != command.exchange) {
+        declarer_.unbound_all(command.exchange);
+    }
+}
+
+void amqp_io_thread::read_frames(amqp_connection& connection) {
+    for (int i = 0; i < frames_per_turn; ++i) {
+        const auto frame = connection.next_frame();
+        if (!frame) {
+            return;
+        }
+        heard_ = clock::now();
+        handle_frame(connection, *frame);
+        // The frame's data is copied by now; rabbitmq-c may reuse its memory.
+        connection.release_buffers();
+    }
+}
+
+void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_t& frame) {
+    if (frame.frame_type != AMQP_FRAME_METHOD) {
+        return; // content frames are read with their basic.deliver
+    }
+    const auto& method = frame.payload.method;
+    switch (method.id) {
+    case AMQP_BASIC_DELIVER_METHOD: {
+        const auto* deliver = static_cast<const amqp_basic_deliver_t*>(method.decoded);
+        delivery d;
+        d.delivery_tag = deliver->delivery_tag;
+        // The exchange and the event's own routing key, as published: for a pattern binding
+        // the broker has matched it already.
+        d.event.exchange = text_of(deliver->exchange);
+        d.event.routing_key = text_of(deliver->routing_key);
+        // Any content type and headers (Myxi publishers set none): only the body counts.
+        const auto body = connection.read_body(frame.channel);
+        if (auto message = parse_broker_message(body)) {
+            d.event.event = std::move(message->event);
+            d.event.payload = std::move(message->payload);
+            d.event.extra = std::move(message->extra);
+        } else {
+            d.malformed = std::string(message.error());
+        }
+        deliveries_.push_back(std::move(d));
+        if (deliveries_.size() >= batch_size) {
+            flush();
+        }
+        return;
+    }
+    case AMQP_BASIC_ACK_METHOD:
+    case AMQP_BASIC_NACK_METHOD: {
+        const bool ack = method.id == AMQP_BASIC_ACK_METHOD;
+        const auto tag = ack ? static_cast<const amqp_basic_ack_t*>(method.decoded)->delivery_tag
+                             : static_cast<const amqp_basic_nack_t*>(method.decoded)->delivery_tag;
+        const bool multiple = ack ? static_cast<const amqp_basic_ack_t*>(method.decoded)->multiple
+                                  : static_cast<const amqp_basic_nack_t*>(method.decoded)->multiple;
+        answered_.clear();
+        confirms_.answered(tag, multiple, answered_);
+        for (const auto id : answered_) {
+            results_.push_back(
+                {id, ack ? std::string() : at_broker("the broker did not take the event (nack)")});
+        }
+        return;
+    }
+    case AMQP_BASIC_RETURN_METHOD:
+        // Never asked for (no mandatory flag); its content follows and must be read past.
+        connection.read_body(frame.channel);
+        return;
+    case AMQP_BASIC_CANCEL_METHOD:
+        throw connection_lost{"the broker cancelled the node's consumer (its queue was deleted?)"};
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+        auto why = close_text(method);
+        connection.close_ok(frame.channel);
+        throw connection_lost{fmt::format("the broker closed channel {} ({})", frame.channel, why)};
+    }
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+        auto why = close_text(method);
+        connection.close_ok(0);
+        throw connection_lost{fmt::format("the broker closed the connection ({})", why)};
+    }
+    case AMQP_CONNECTION_BLOCKED_METHOD:
+        log::warn("rabbitmq at {}: the broker blocks publishing ({})", endpoint_->masked_url,
+                  text_of(static_cast<const amqp_connection_blocked_t*>(method.decoded)->reason));
+        return;
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+        log::info("rabbitmq at {}: the broker takes publishes again", endpoint_->masked_url);
+        return;
+    default:
+        return;
+    }
+}
+
+std::uint32_t amqp_io_thread::count_drops(amqp_connection& connection) {
+    const auto count = connection.purge(drop_queue_);
+    heard_ = clock::now();
+    if (count == 0) {
+        return 0;
+    }
+    const auto total = dropped_.load(std::memory_order_relaxed) + count;
+    dropped_.store(total, std::memory_order_relaxed);
+    const auto now = clock::now();
+    if (now - last_drop_log_ >= std::chrono::minutes(1)) {
+        last_drop_log_ = now;
+        log::warn("rabbitmq: the node's queue was full (max_queue_length {}) and dropped its {} "
+                  "oldest events; {} so far: the node is not keeping up",
+                  settings_.max_queue_length, count, total);
+    }
+    return count;
+}
+
+void amqp_io_thread::pause(std::chrono::milliseconds how_long, const std::string& reason) {
+    const auto until = clock::now() + how_long;
+    for (;;) {
+        refuse_commands(reason);
+        flush();
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - clock::now());
+        if (interrupt_.raised() || left.count() <= 0) {
+            return;
+        }
+        commands_.wait(-1, interrupt_.fd(), left);
+    }
+}
+
+void amqp_io_thread::refuse_commands(const std::string& reason) {
+    for (auto& command : commands_.take()) {
+        if (const auto* p = std::get_if<publish_command>(&command); p && p->id != 0) {
+            results_.push_back({p->id, reason});
+        }
+    }
+}
+
+void amqp_io_thread::report_readiness() {
+    posted_readiness now;
+    now.generation = generation_;
+    now.ready = connected_ && declarer_.healthy();
+    if (!connected_) {
+        now.reason = down_reason_;
+    } else if (!now.ready) {
+        now.reason = at_broker(declarer_.refusal());
+    }
+    if (posted_ && posted_->generation == now.generation && posted_->ready == now.ready &&
+        posted_->reason == now.reason) {
+        return;
+    }
+    events_.readiness(now.generation, now.ready, now.reason, node_queue_);
+    posted_ = std::move(now);
+}
+
+void amqp_io_thread::flush() {
+    if (!deliveries_.empty()) {
+        events_.deliveries(generation_, std::move(deliveries_));
+        deliveries_.clear();
+    }
+    if (!results_.empty()) {
+        events_.publish_results(std::move(results_));
+        results_.clear();
+    }
+}
+
+} // namespace herald
