@@ -2,6 +2,7 @@
 
 #include "bus/bus.hpp"
 #include "pubsub/routing_pattern.hpp"
+#include "util/string_map.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -31,16 +32,6 @@ public:
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
 
 private:
-    struct string_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-    template <class Value>
-    using string_map = std::unordered_map<std::string, Value, string_hash, std::equal_to<>>;
-    using string_set = std::unordered_set<std::string, string_hash, std::equal_to<>>;
-
     bool subscribed(std::string_view exchange, std::string_view routing_key) const;
 
     kind_resolver kind_of_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "pubsub/subscriber.hpp"
+#include "util/string_map.hpp"
 
 #include <array>
 #include <functional>
@@ -62,14 +63,7 @@ public:
     std::size_t subscription_count() const { return subscriptions_; }
 
 private:
-    struct transparent_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-    using topic_map = std::unordered_map<std::string, std::unique_ptr<hub_topic>, transparent_hash,
-                                         std::equal_to<>>;
+    using topic_map = string_map<std::unique_ptr<hub_topic>>;
 
     // Removes subscription `index` of `who`, telling the observer and dropping the topic when
     // that was the last of its kind.

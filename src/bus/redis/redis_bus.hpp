@@ -7,6 +7,7 @@
 #include "bus/redis/channel_template.hpp"
 #include "bus/redis/redis_link.hpp"
 #include "pubsub/routing_pattern.hpp"
+#include "util/string_map.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -54,15 +55,6 @@ public:
 
 private:
     using clock = std::chrono::steady_clock;
-    struct string_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-    template <class Value>
-    using string_map = std::unordered_map<std::string, Value, string_hash, std::equal_to<>>;
-    using string_set = std::unordered_set<std::string, string_hash, std::equal_to<>>;
 
     // How an exchange is declared: from bus_settings, resolved once at construction.
     struct exchange_rule {
