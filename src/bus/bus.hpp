@@ -79,6 +79,9 @@ public:
     // `done` may be empty when nobody waits for the answer.
     virtual void publish(bus_event event, publish_done done) = 0;
     virtual void subscribe(std::string_view exchange, std::string_view routing_key) = 0;
+    // True when nothing can lose an event once publish is called (the memory bus): the node
+    // then answers a publisher at once instead of waiting for `done`. Any thread.
+    virtual bool takes_every_event() const { return false; }
     // Events the broker dropped before this node could take them (RabbitMQ: the node's queue
     // was full); any thread, for /metrics.
     virtual std::uint64_t dropped_events() const { return 0; }

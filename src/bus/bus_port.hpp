@@ -16,6 +16,9 @@ public:
     // `done` (may be empty) runs on the bus thread once the bus took the event or could not;
     // at once when the bus is not ready.
     virtual void publish(bus_event event, bus::publish_done done) = 0;
+    // True when an event handed to publish cannot be lost any more (the memory bus): a
+    // publisher may be answered at once, without waiting for `done`.
+    virtual bool takes_every_event() const = 0;
     // A shard's first subscriber of a topic in a dialect came, or its last one left. The node
     // subscribes at the broker only to topics some shard wants, and renders an event only for
     // the dialects some shard wants it in.

@@ -48,6 +48,7 @@ public:
                       dialect_id dialect) override;
     void remove_interest(std::string exchange, std::string routing_key, unsigned shard,
                          dialect_id dialect) override;
+    bool takes_every_event() const override { return bus_->takes_every_event(); }
     bool is_ready() const override { return ready_.load(std::memory_order_acquire); }
     std::string not_ready_reason() const override;
 

@@ -19,11 +19,15 @@ void memory_bus::publish(bus_event event, publish_done done) {
     if (!running_) {
         return; // after stop: no callback
     }
+    // Taken as soon as it is here: nothing can lose it from now on (takes_every_event).
+    if (done) {
+        done({});
+        if (!running_) {
+            return; // stopped from inside the answer
+        }
+    }
     if (subscribed(event.exchange, event.routing_key)) {
         callbacks_.on_event(event);
-    }
-    if (done) {
-        done({}); // nothing can lose it from here on
     }
 }
 

@@ -30,6 +30,7 @@ public:
     void publish(bus_event event, publish_done done) override;
     void subscribe(std::string_view exchange, std::string_view routing_key) override;
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
+    bool takes_every_event() const override { return true; }
 
 private:
     bool subscribed(std::string_view exchange, std::string_view routing_key) const;
