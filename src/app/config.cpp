@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include "bus/redis/channel_template.hpp"
 #include "dialects/registry.hpp"
 #include "transport/endpoint_match.hpp"
 
@@ -194,8 +195,8 @@ void apply_exchanges(config& c, const toml::table& t) {
                 broker.declare = boolean(value, key);
             } else if (k == "channel") {
                 broker.channel = text(value, key);
-                if (broker.channel.empty()) {
-                    fail(key, "must not be empty");
+                if (auto parsed = redis_channel_template::parse(broker.channel); !parsed) {
+                    fail(key, parsed.error());
                 }
             } else {
                 fail(key, "unknown key");

@@ -40,6 +40,9 @@ test('a bad config key or value fails at start with one line naming it', () => {
     ['[[endpoints]]\npath = "/live*"\n', 'endpoints[0].path'],
     ['[auth]\njwt_public_key = "x"\njwt_public_key_file = "/etc/hostname"\n', 'jwt_public_key'],
     ['[auth]\njwt_public_key = "not a key"\n', 'auth.jwt_public_key'],
+    ['[exchanges.w]\nchannel = "{exchange}"\n', 'exchanges.w.channel'],
+    ['[exchanges.w]\ntype = "headers"\n', 'exchanges.w.type'],
+    ['[bus]\nurl = 5\n', 'bus.url'],
   ]) {
     const file = join(dir, 'herald.toml');
     writeFileSync(file, text);
