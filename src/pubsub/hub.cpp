@@ -44,12 +44,8 @@ bool hub::unsubscribe(subscriber& who, std::string_view key) {
     return false;
 }
 
-void hub::unsubscribe_all(subscriber& who,
-                          const std::function<void(std::string_view)>& on_removed) {
+void hub::unsubscribe_all(subscriber& who) {
     while (!who.subscriptions_.empty()) {
-        if (on_removed) {
-            on_removed(who.subscriptions_.back().topic->key);
-        }
         remove(who, who.subscriptions_.size() - 1);
     }
 }

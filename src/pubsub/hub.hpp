@@ -4,7 +4,6 @@
 #include "util/string_map.hpp"
 
 #include <array>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,9 +44,8 @@ public:
     subscribe_outcome subscribe(subscriber& who, std::string_view key);
     // False when `who` was not subscribed.
     bool unsubscribe(subscriber& who, std::string_view key);
-    // Removes every subscription of `who`, calling on_removed(key) for each before it goes.
-    void unsubscribe_all(subscriber& who,
-                         const std::function<void(std::string_view)>& on_removed = {});
+    // Removes every subscription of `who`.
+    void unsubscribe_all(subscriber& who);
 
     bool is_subscribed(const subscriber& who, std::string_view key) const;
     // Keys `who` is subscribed to, in subscription order.

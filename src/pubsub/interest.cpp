@@ -36,7 +36,7 @@ bool interest::add(std::string_view exchange, std::string_view routing_key, unsi
         it = table_.emplace(topic{std::string(exchange), std::string(routing_key)}, wanted{}).first;
         if (is_pattern(kind_of(exchange), routing_key)) {
             // Node keys of an unordered_map never move: the views and pointer stay valid.
-            patterns_[it->first.exchange].push_back(&it->first);
+            patterns_[it->first.exchange].push_back({&it->first, &it->second});
         }
     }
     it->second.shards_by_dialect[dialect] |= bit(shard);
@@ -56,7 +56,7 @@ bool interest::remove(std::string_view exchange, std::string_view routing_key, u
     }
     // No entry ever holds empty masks, so find's non-null means someone wants the topic.
     if (auto p = patterns_.find(std::string_view(it->first.exchange)); p != patterns_.end()) {
-        std::erase(p->second, &it->first);
+        std::erase_if(p->second, [&](const reached& r) { return r.key == &it->first; });
         if (p->second.empty()) {
             patterns_.erase(p);
         }
@@ -83,10 +83,10 @@ void interest::match(std::string_view exchange, std::string_view routing_key,
         return;
     }
     const auto kind = kind_of(exchange);
-    for (const topic* key : p->second) {
-        if ((exact == table_.end() || key != &exact->first) &&
-            routing_key_matches(kind, key->routing_key, routing_key)) {
-            out.push_back({key, &table_.find(*key)->second});
+    for (const auto& pattern : p->second) {
+        if ((exact == table_.end() || pattern.key != &exact->first) &&
+            routing_key_matches(kind, pattern.key->routing_key, routing_key)) {
+            out.push_back(pattern);
         }
     }
 }

@@ -80,7 +80,8 @@ private:
     std::unordered_map<topic, wanted, topic_hash, topic_equal> table_;
     // The keys of table_ that are patterns, by exchange: matched one by one against an event's
     // routing key (RabbitMQ keeps a trie; a node holds few patterns per exchange).
-    std::unordered_map<std::string_view, std::vector<const topic*>> patterns_;
+    // Each entry is a node of table_ (key and value), whose addresses never move.
+    std::unordered_map<std::string_view, std::vector<reached>> patterns_;
 };
 
 } // namespace herald
