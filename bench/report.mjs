@@ -1,0 +1,108 @@
+// The end of `make bench` (scripts/bench): gathers the measurements the script passes in the
+// environment (each one herald-bench --json object), writes bench/results/latest.json and prints
+// the tables. The broker part is there only when the script ran it (BENCH_BROKERS not 0).
+import { writeFileSync } from 'node:fs';
+
+const env = process.env;
+const read = (name) => JSON.parse(env[name]);
+const ratio = (a, b) => Number((a / b).toFixed(2));
+
+const flat = { herald: read('FLAT_HERALD'), ws_peer: read('FLAT_WS') };
+const fixed = { herald: read('RATE_HERALD'), ws_peer: read('RATE_WS') };
+const result = {
+  flat_out: { ...flat, ratio_deliveries: ratio(flat.herald.deliveries_per_s, flat.ws_peer.deliveries_per_s) },
+  fixed_rate: fixed,
+  peer: env.WS_VERSION,
+};
+
+if (env.INGEST_HERALD_AMQP) {
+  const ingest = {};
+  const fanOut = { memory_deliveries_per_s: flat.herald.deliveries_per_s };
+  const latency = {};
+  for (const bus of ['amqp', 'redis']) {
+    const herald = read(`INGEST_HERALD_${bus.toUpperCase()}`);
+    const bare = read(`INGEST_BARE_${bus.toUpperCase()}`);
+    ingest[bus] = { herald, bare, ratio: ratio(herald.deliveries_per_s, bare.deliveries_per_s) };
+    const fan = read(`FANOUT_${bus.toUpperCase()}`);
+    fanOut[bus] = { herald: fan, ratio: ratio(fan.deliveries_per_s, flat.herald.deliveries_per_s) };
+  }
+  for (const bus of ['memory', 'amqp', 'redis']) {
+    latency[bus] = read(`LATENCY_${bus.toUpperCase()}`);
+  }
+  const added = {};
+  for (const bus of ['amqp', 'redis']) {
+    added[bus] = {
+      p50: latency[bus].latency_us.p50 - latency.memory.latency_us.p50,
+      p99: latency[bus].latency_us.p99 - latency.memory.latency_us.p99,
+    };
+  }
+  result.brokers = {
+    ingest,
+    fan_out: fanOut,
+    latency: { ...latency, added_us: added },
+    rabbitmq: env.RABBITMQ_VERSION,
+    redis: env.REDIS_VERSION,
+  };
+}
+result.command = env.COMMAND;
+result.machine = env.MACHINE;
+result.date = new Date().toISOString();
+writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2) + '\n');
+
+// ---- The tables
+const number = (n) => (n === null || n === undefined ? '-' : n.toLocaleString('en'));
+const table = (title, columns, runs, rows) => {
+  console.log(`\n${title}`);
+  console.log(''.padEnd(20) + columns.map((c) => c.padStart(13)).join(''));
+  for (const [name, value] of rows) {
+    console.log(name.padEnd(20) + runs.map((r) => String(value(r)).padStart(13)).join(''));
+  }
+};
+const common = [
+  ['deliveries/s', (r) => number(r.deliveries_per_s)],
+  ['events/s', (r) => number(r.events_per_s)],
+  ['latency p50 µs', (r) => number(r.latency_us.p50)],
+  ['latency p99 µs', (r) => number(r.latency_us.p99)],
+  ['latency p99.9 µs', (r) => number(r.latency_us.p99_9)],
+];
+const errors = ['errors', (r) => r.errors + (r.bus_queue_dropped ? ` (${r.bus_queue_dropped} dropped)` : '')];
+const cores = (part) => (r) => (r.cpu_cores[part] === null ? '-' : r.cpu_cores[part].toFixed(2));
+const cpu = [
+  ['server cores', cores('server')],
+  ['broker cores', cores('broker')],
+  ['load gen. cores', cores('load_generator')],
+];
+
+console.log(`\n${result.command}\n${result.machine}; peer: ${result.peer}`);
+table('Memory bus: flat out and fixed rate', ['herald', 'ws peer', 'herald', 'ws peer'],
+  [flat.herald, flat.ws_peer, fixed.herald, fixed.ws_peer], [
+    ...common,
+    ['connections/s', (r) => number(r.connections_per_s)],
+    ['RSS B/idle conn', (r) => number(r.rss_bytes_per_idle_connection)],
+    errors,
+  ]);
+console.log(`Flat out, Herald delivers ${result.flat_out.ratio_deliveries}x the ws peer.`);
+
+const b = result.brokers;
+if (b) {
+  const i = b.ingest;
+  table(`Ingest: ${i.amqp.herald.topics} topics x 1 subscriber, flat out (window ${i.amqp.herald.window})`,
+    ['herald amqp', 'bare amqp', 'herald redis', 'bare redis'],
+    [i.amqp.herald, i.amqp.bare, i.redis.herald, i.redis.bare], [...common, ...cpu, errors]);
+  console.log('(server: Herald, or the bare consumer\'s thread, on the same core.)');
+  console.log(`Herald takes ${i.amqp.ratio}x what the bare consumer takes from RabbitMQ, ` +
+    `${i.redis.ratio}x from Redis (target 0.9x).`);
+  const f = b.fan_out;
+  table(`Fan-out: ${flat.herald.connections} subscribers of one topic, flat out (window ${flat.herald.window})`,
+    ['memory', 'amqp', 'redis'], [flat.herald, f.amqp.herald, f.redis.herald], [...common, ...cpu, errors]);
+  console.log(`From RabbitMQ ${f.amqp.ratio}x the memory bus's deliveries/s, from Redis ` +
+    `${f.redis.ratio}x (target 0.9x).`);
+  const l = b.latency;
+  table(`Latency: ${l.memory.topics} topics x 1 subscriber, ${l.memory.rate} events/s, published by HTTP`,
+    ['memory', 'amqp', 'redis'], [l.memory, l.amqp, l.redis], [...common, ...cpu, errors]);
+  console.log(`Added over the memory bus: RabbitMQ p50 ${number(l.added_us.amqp.p50)} µs, ` +
+    `p99 ${number(l.added_us.amqp.p99)} µs; Redis p50 ${number(l.added_us.redis.p50)} µs, ` +
+    `p99 ${number(l.added_us.redis.p99)} µs.`);
+  console.log(`Brokers: RabbitMQ ${b.rabbitmq}, Redis ${b.redis}.`);
+}
+console.log('\nResults: bench/results/latest.json');
