@@ -289,7 +289,7 @@ public:
     std::uint64_t errors() const {
         return lost_deliveries_ + dropped_subscribers_ + unexpected_messages_;
     }
-    // Events still awaited at the end, and the deliveries they await.
+    // Events published and not yet delivered to every receiver of their topic.
     std::size_t open_events() const { return open_events_; }
     const latency_histogram& latency() const { return latency_; }
 
