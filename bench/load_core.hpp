@@ -251,13 +251,21 @@ public:
     // -- Publishing
     void add_publisher(publisher& p) { publishers_.push_back(&p); }
     void set_publishing(bool on) { publishing_ = on; }
+    // Round-robin over the publishers, so that each of Herald's keep-alive HTTP connections
+    // is used (it closes one that stays idle for its handshake_timeout_seconds).
     void publish_while_window_allows() {
         if (!publishing_) {
             return;
         }
-        for (publisher* p : publishers_) {
-            while (open_events_ < settings.window && p->can_publish() && rate_allows()) {
-                publish_one(*p);
+        std::size_t busy = 0; // publishers in a row that could not take an event
+        while (busy < publishers_.size() && open_events_ < settings.window && rate_allows()) {
+            publisher& p = *publishers_[next_publisher_];
+            next_publisher_ = (next_publisher_ + 1) % publishers_.size();
+            if (p.can_publish()) {
+                publish_one(p);
+                busy = 0;
+            } else {
+                ++busy;
             }
         }
     }
@@ -309,6 +317,7 @@ private:
     std::deque<in_flight_event> in_flight_; // by sent_ns; done ones leave from the front
     std::size_t open_events_ = 0;           // those of in_flight_ not done
     std::vector<publisher*> publishers_;
+    std::size_t next_publisher_ = 0;
     bool publishing_ = false;
     std::int64_t last_sent_ns_ = 0;
     std::int64_t next_publish_ns_ = 0;
