@@ -85,6 +85,22 @@ double process_cpu_seconds(pid_t pid) {
     return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// CPU seconds every core of the machine has spent busy (neither idle nor waiting for I/O), from
+// the first line of /proc/stat: what the processes measured did not use of it was used by others.
+double machine_busy_seconds() {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    stat >> cpu;
+    double busy = 0;
+    double ticks = 0;
+    for (int field = 1; field <= 8 && stat >> ticks; ++field) {
+        if (field != 4 && field != 5) { // idle, iowait
+            busy += ticks;
+        }
+    }
+    return busy / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 double own_cpu_seconds() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -113,6 +129,7 @@ struct cpu_sample {
     std::optional<double> server; // Herald, the ws peer, or the bare consumer's thread
     std::optional<double> broker;
     double load_generator = 0; // this process, less a bare consumer's thread
+    double machine = 0;        // every process
 };
 
 struct results {
@@ -205,6 +222,7 @@ private:
 
     cpu_sample sample_cpu() const {
         cpu_sample s;
+        s.machine = machine_busy_seconds();
         s.load_generator = own_cpu_seconds();
         if (consumer_) {
             s.server = consumer_->cpu_seconds();
@@ -329,10 +347,18 @@ std::string json_report(const options& o, const run_state& s, const results& r) 
     auto cores = [&](std::optional<double> start, std::optional<double> end) {
         return start && end ? format_number((*end - *start) / seconds, 2) : std::string("null");
     };
-    field("cpu_cores", "{\"server\":" + cores(r.cpu_at_start.server, r.cpu_at_end.server) +
-                           ",\"broker\":" + cores(r.cpu_at_start.broker, r.cpu_at_end.broker) +
-                           ",\"load_generator\":" +
-                           cores(r.cpu_at_start.load_generator, r.cpu_at_end.load_generator) + "}");
+    // "others": what the rest of the machine used meanwhile (a build, tests): the figures are
+    // sound only when it is near 0.
+    const auto& from = r.cpu_at_start;
+    const auto& to = r.cpu_at_end;
+    const double others = (to.machine - from.machine) - (to.load_generator - from.load_generator) -
+                          (to.server && from.server ? *to.server - *from.server : 0) -
+                          (to.broker && from.broker ? *to.broker - *from.broker : 0);
+    field("cpu_cores", "{\"server\":" + cores(from.server, to.server) +
+                           ",\"broker\":" + cores(from.broker, to.broker) +
+                           ",\"load_generator\":" + cores(from.load_generator, to.load_generator) +
+                           ",\"machine\":" + cores(from.machine, to.machine) + ",\"others\":" +
+                           format_number(std::max(0.0, others) / seconds, 2) + "}");
     if (r.rss) {
         field("server_rss_kib", "{\"before\":" + std::to_string(r.rss->before_kib) +
                                     ",\"idle\":" + std::to_string(r.rss->idle_kib) +

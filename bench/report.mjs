@@ -71,6 +71,7 @@ const cpu = [
   ['server cores', cores('server')],
   ['broker cores', cores('broker')],
   ['load gen. cores', cores('load_generator')],
+  ['others cores', cores('others')],
 ];
 
 console.log(`\n${result.command}\n${result.machine}; peer: ${result.peer}`);
@@ -79,6 +80,7 @@ table('Memory bus: flat out and fixed rate', ['herald', 'ws peer', 'herald', 'ws
     ...common,
     ['connections/s', (r) => number(r.connections_per_s)],
     ['RSS B/idle conn', (r) => number(r.rss_bytes_per_idle_connection)],
+    ['others cores', cores('others')],
     errors,
   ]);
 console.log(`Flat out, Herald delivers ${result.flat_out.ratio_deliveries}x the ws peer.`);
@@ -104,5 +106,26 @@ if (b) {
     `p99 ${number(l.added_us.amqp.p99)} µs; Redis p50 ${number(l.added_us.redis.p50)} µs, ` +
     `p99 ${number(l.added_us.redis.p99)} µs.`);
   console.log(`Brokers: RabbitMQ ${b.rabbitmq}, Redis ${b.redis}.`);
+}
+// What the rest of the machine used during a measurement lowers its figures.
+const disturbed = [];
+const check = (name, r) => {
+  if (r && r.cpu_cores.others > 0.15) disturbed.push(`${name} (${r.cpu_cores.others.toFixed(2)} cores)`);
+};
+check('memory flat out, herald', flat.herald);
+check('memory flat out, ws peer', flat.ws_peer);
+check('memory fixed rate, herald', fixed.herald);
+check('memory fixed rate, ws peer', fixed.ws_peer);
+if (b) {
+  for (const bus of ['amqp', 'redis']) {
+    check(`ingest, herald on ${bus}`, b.ingest[bus].herald);
+    check(`ingest, bare ${bus}`, b.ingest[bus].bare);
+    check(`fan-out, herald on ${bus}`, b.fan_out[bus].herald);
+  }
+  for (const bus of ['memory', 'amqp', 'redis']) check(`latency, herald on ${bus}`, b.latency[bus]);
+}
+if (disturbed.length > 0) {
+  console.log(`\nWarning: other processes used the machine during: ${disturbed.join(', ')}. ` +
+    'Their figures are low; run again on a quiet machine.');
 }
 console.log('\nResults: bench/results/latest.json');
