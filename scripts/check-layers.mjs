@@ -32,6 +32,8 @@ const LAYERS = {
   // Carries events between nodes, addressed by pubsub topics, in the broker messages' JSON
   // (protocol/broker_message); knows no sockets of clients.
   bus: ['util', 'protocol', 'pubsub'],
+  // Requests to the application back end and their answers, over HTTP (later also a broker).
+  backend: ['util', 'protocol'],
   // One thread's hub and connections, fed by the bus.
   shard: ['util', 'pubsub', 'bus'],
   // A connected client's state, whatever its dialect: identity, subscriptions, frames to send.
@@ -39,9 +41,10 @@ const LAYERS = {
   // Plug-ins, each one wire protocol spoken over a session; they never see sockets or shards.
   dialects: ['util', 'protocol', 'auth', 'pubsub', 'session'],
   // Sockets, HTTP, handshakes: runs sessions on shards. Never sees a dialect: app plugs them in.
-  transport: ['util', 'protocol', 'auth', 'pubsub', 'bus', 'shard', 'session'],
+  transport: ['util', 'protocol', 'auth', 'pubsub', 'bus', 'backend', 'shard', 'session'],
   // Config and wiring: the one layer that sees every other and plugs dialects into transport.
-  app: ['util', 'protocol', 'auth', 'pubsub', 'bus', 'shard', 'session', 'dialects', 'transport'],
+  app: ['util', 'protocol', 'auth', 'pubsub', 'bus', 'backend', 'shard', 'session', 'dialects',
+    'transport'],
   // src/main.cpp: the command line; starts the app.
   main: ['app', 'util'],
 };

@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "app/config_backend.hpp"
+#include "app/toml_values.hpp"
 #include "bus/redis/channel_template.hpp"
 #include "dialects/registry.hpp"
 #include "transport/endpoint_match.hpp"
@@ -16,54 +18,6 @@
 namespace herald {
 namespace {
 
-[[noreturn]] void fail(std::string_view key, std::string_view problem) {
-    throw config_error(fmt::format("config: {}: {}", key, problem));
-}
-
-std::int64_t integer(const toml::node& node, std::string_view key, std::int64_t min,
-                     std::int64_t max) {
-    auto value = node.value<std::int64_t>();
-    if (!node.is_integer() || !value) {
-        fail(key, "must be an integer");
-    }
-    if (*value < min || *value > max) {
-        fail(key, fmt::format("must be between {} and {}", min, max));
-    }
-    return *value;
-}
-
-double number(const toml::node& node, std::string_view key, double min, double max) {
-    auto value = node.value<double>();
-    if (!(node.is_integer() || node.is_floating_point()) || !value) {
-        fail(key, "must be a number");
-    }
-    if (*value < min || *value > max) {
-        fail(key, fmt::format("must be between {} and {}", min, max));
-    }
-    return *value;
-}
-
-std::string text(const toml::node& node, std::string_view key) {
-    if (!node.is_string()) {
-        fail(key, "must be a string");
-    }
-    return std::string(*node.value<std::string_view>());
-}
-
-bool boolean(const toml::node& node, std::string_view key) {
-    if (!node.is_boolean()) {
-        fail(key, "must be true or false");
-    }
-    return *node.value<bool>();
-}
-
-const toml::table& table(const toml::node& node, std::string_view key) {
-    if (!node.is_table()) {
-        fail(key, "must be a table");
-    }
-    return *node.as_table();
-}
-
 std::chrono::seconds seconds(const toml::node& node, std::string_view key) {
     return std::chrono::seconds(integer(node, key, 1, 24 * 3600));
 }
@@ -78,7 +32,13 @@ exchange_access parse_access(std::string_view value, std::string_view key) {
     if (value == "jwt") {
         return exchange_access::jwt;
     }
-    fail(key, "must be \"public\", \"authenticated\" or \"jwt\"");
+    if (value == "backend") {
+        return exchange_access::backend;
+    }
+    if (value == "closed") {
+        return exchange_access::closed;
+    }
+    fail(key, "must be \"public\", \"authenticated\", \"jwt\", \"backend\" or \"closed\"");
 }
 
 std::string read_file(const std::string& path, std::string_view key) {
@@ -149,6 +109,20 @@ void apply_endpoints(config& c, const toml::node& node) {
                     fail(key, fmt::format("must be one of {}", dialect_names()));
                 }
                 e.dialect = *found;
+            } else if (k == "credentials") {
+                const bool by_backend = e.credentials.by_backend;
+                auto parsed = parse_credentials_source(text(v, key));
+                if (!parsed) {
+                    fail(key, parsed.error());
+                }
+                e.credentials = std::move(*parsed);
+                e.credentials.by_backend = by_backend;
+            } else if (k == "verify") {
+                const auto how = text(v, key);
+                if (how != "jwt" && how != "backend") {
+                    fail(key, "must be \"jwt\" or \"backend\"");
+                }
+                e.credentials.by_backend = how == "backend";
             } else {
                 fail(key, "unknown key");
             }
@@ -298,6 +272,10 @@ void apply_toml_file(config& c, const std::string& path) {
             apply_auth(c, table(v, key));
         } else if (key == "bus") {
             apply_bus(c, table(v, key));
+        } else if (key == "backend") {
+            apply_backend(c, table(v, key));
+        } else if (key == "lifecycle") {
+            apply_lifecycle(c, table(v, key));
         } else if (key == "demo") {
             for (auto&& [dk, dv] : table(v, key)) {
                 const std::string dkey = fmt::format("demo.{}", dk.str());
@@ -393,6 +371,51 @@ void validate(config& c) {
     if (c.limits.ping_interval >= c.limits.idle_timeout) {
         throw config_error(
             "config: limits.ping_interval_seconds: must be shorter than idle_timeout_seconds");
+    }
+    for (std::size_t i = 0; i < c.endpoints.size(); ++i) {
+        const auto& e = c.endpoints[i];
+        if (e.credentials.from == endpoint_credentials::source::path &&
+            e.path.find("{" + e.credentials.name + "}") == std::string::npos) {
+            throw config_error(fmt::format(
+                "config: endpoints[{}].credentials: the path {} has no {{{}}} parameter", i, e.path,
+                e.credentials.name));
+        }
+        if (e.credentials.by_backend && !e.credentials.required()) {
+            throw config_error(fmt::format(
+                "config: endpoints[{}].verify: needs credentials (where the token is)", i));
+        }
+        if (e.credentials.by_backend && c.backend.url.empty()) {
+            throw config_error(
+                fmt::format("config: endpoints[{}].verify: \"backend\" needs [backend] url", i));
+        }
+    }
+    if (c.lifecycle.to == lifecycle_rules::target::bus &&
+        std::none_of(c.bus.exchanges.begin(), c.bus.exchanges.end(),
+                     [&](const auto& e) { return e.name == c.lifecycle.exchange; })) {
+        // A broker must know the exchange before anything is published to it: declared as a
+        // topic exchange, so a consumer can bind "#" or one event's name.
+        exchange_settings lifecycle;
+        lifecycle.name = c.lifecycle.exchange;
+        lifecycle.kind = exchange_kind::topic;
+        c.bus.exchanges.push_back(std::move(lifecycle));
+    }
+    if (c.backend.url.empty()) {
+        // Without a back end these would refuse every client: say so at start instead.
+        for (const auto& [name, access] : c.exchanges) {
+            if (access == exchange_access::backend) {
+                throw config_error(fmt::format(
+                    "config: exchanges.{}.access: \"backend\" needs [backend] url", name));
+            }
+        }
+        if (c.delegated.authenticate) {
+            throw config_error("config: backend.authenticate: needs [backend] url");
+        }
+        if (!c.delegated.actions.empty()) {
+            throw config_error("config: backend.actions: needs [backend] url");
+        }
+        if (c.lifecycle.to == lifecycle_rules::target::backend) {
+            throw config_error("config: lifecycle.to: \"backend\" needs [backend] url");
+        }
     }
 }
 

@@ -4,8 +4,11 @@
 
 #include "auth/access_policy.hpp"
 #include "auth/jwt_verifier.hpp"
+#include "backend/backend_settings.hpp"
 #include "bus/bus_settings.hpp"
 #include "pubsub/topic.hpp"
+#include "session/session_env.hpp"
+#include "transport/upgrade_credentials.hpp"
 #include "util/limits.hpp"
 
 #include <chrono>
@@ -23,7 +26,8 @@ struct endpoint_config {
     // Exact ("/pushwss"), with parameters ("/api/{token}") or a prefix ("/live/*", "/*"): see
     // transport/endpoint_match.hpp.
     std::string path;
-    dialect_id dialect = 0; // index in the dialect registry; 0 is Myxi
+    dialect_id dialect = 0;           // index in the dialect registry; 0 is Myxi
+    endpoint_credentials credentials; // required before the upgrade, when set
 };
 
 struct config {
@@ -45,7 +49,11 @@ struct config {
     // variables (RABBITMQ_URL, REDIS_URL, PL_REDIS_URL) are not read.
     bus_settings bus;
     bool bus_url_set = false;
-    bool demo_clock = false; // publish demo/clock every second
+    // [backend]: where the application back end is, and what it decides and answers.
+    backend_settings backend;
+    backend_rules delegated;
+    lifecycle_rules lifecycle; // [lifecycle]: off unless the section is there
+    bool demo_clock = false;   // publish demo/clock every second
 };
 
 // A problem with the configuration, worded as the one line printed at start.

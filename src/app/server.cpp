@@ -1,15 +1,18 @@
 #include "app/server.hpp"
 
 #include "app/demo_publisher.hpp"
+#include "backend/http_backend.hpp"
 #include "bus/bus_thread.hpp"
 #include "bus/registry.hpp"
 #include "dialects/registry.hpp"
 #include "shard/shard.hpp"
 #include "transport/listener.hpp"
+#include "transport/touch_rounds.hpp"
 #include "transport/transport_context.hpp"
 #include "util/log.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <random>
 
 namespace herald {
@@ -37,13 +40,28 @@ void warn_about(const config& settings, const jwt_verifier& jwt) {
     if (settings.exchanges.empty()) {
         log::warn("no exchanges are declared: every exchange is public");
     }
-    const bool needs_tokens =
-        std::any_of(settings.exchanges.begin(), settings.exchanges.end(),
-                    [](const auto& e) { return e.second != exchange_access::open; });
-    if (needs_tokens && !jwt.enabled()) {
+    const bool exchanges_need_tokens =
+        !settings.delegated.authenticate &&
+        std::any_of(settings.exchanges.begin(), settings.exchanges.end(), [](const auto& e) {
+            return e.second == exchange_access::authenticated || e.second == exchange_access::jwt;
+        });
+    const bool endpoints_need_tokens =
+        std::any_of(settings.endpoints.begin(), settings.endpoints.end(), [](const auto& e) {
+            return e.credentials.required() && !e.credentials.by_backend;
+        });
+    if ((exchanges_need_tokens || endpoints_need_tokens) && !jwt.enabled()) {
         log::warn("exchanges need authentication but no JWT key is set ([auth]): "
                   "no session can authenticate");
     }
+}
+
+// Herald's own exchanges, which clients may not subscribe to unless [exchanges] says so: the
+// lifecycle events tell who is connected from where.
+std::vector<std::string> reserved_exchanges(const config& c) {
+    if (c.lifecycle.to == lifecycle_rules::target::bus) {
+        return {c.lifecycle.exchange};
+    }
+    return {};
 }
 
 bus_factory make_bus_factory(const bus_settings& settings) {
@@ -59,8 +77,9 @@ bus_factory make_bus_factory(const bus_settings& settings) {
 server::server(config settings)
     : settings_(std::move(settings))
     , jwt_(make_verifier(settings_.jwt))
-    , exchanges_(settings_.exchanges)
-    , rules_{exchanges_, jwt_, settings_.jwt.leeway, settings_.limits}
+    , exchanges_(settings_.exchanges, reserved_exchanges(settings_))
+    , rules_{exchanges_,         jwt_, settings_.jwt.leeway, settings_.limits, settings_.delegated,
+             settings_.lifecycle}
     , session_ids_(pick_node_id(settings_), session_id_maker::random_key())
     , bus_settings_(settings_.bus) {
     bus_ = std::make_unique<bus_thread>(
@@ -89,9 +108,19 @@ server::server(config settings)
                                                                  [this] {
                                                                      return render_metrics();
                                                                  }});
+    if (!settings_.backend.url.empty()) {
+        try {
+            backend_ = std::make_unique<http_backend>(settings_.backend);
+        } catch (const std::invalid_argument& e) {
+            throw config_error(fmt::format("config: backend.url: {}", e.what()));
+        }
+    }
+    transport_->application = backend_.get();
+    transport_->backend_limits = settings_.backend;
     for (const auto& e : settings_.endpoints) {
         transport_->endpoint_paths.push_back(e.path);
-        transport_->endpoints.push_back({dialects()[e.dialect], e.dialect, first_label[e.dialect]});
+        transport_->endpoints.push_back(
+            {dialects()[e.dialect], e.dialect, first_label[e.dialect], e.credentials});
     }
 
     for (unsigned i = 0; i < settings_.threads; ++i) {
@@ -103,8 +132,15 @@ server::server(config settings)
         targets.push_back(s.get());
     }
     const auto address = net::ip::make_address(settings_.bind);
-    listener_ = std::make_unique<listener>(std::move(targets),
-                                           tcp::endpoint(address, settings_.port), *transport_);
+    listener_ =
+        std::make_unique<listener>(targets, tcp::endpoint(address, settings_.port), *transport_);
+    const bool delegates =
+        std::any_of(settings_.exchanges.begin(), settings_.exchanges.end(),
+                    [](const auto& e) { return e.second == exchange_access::backend; });
+    if (backend_ && delegates && settings_.delegated.touch_interval.count() > 0) {
+        touch_ = std::make_unique<touch_rounds>(targets, *backend_, exchanges_, session_ids_,
+                                                settings_.delegated.touch_interval);
+    }
     if (settings_.demo_clock) {
         demo_ = std::make_unique<demo_publisher>(shards_.front()->context(), *bus_);
     }
@@ -157,10 +193,16 @@ void server::fan_out(const bus_event& e, const interest::wanted& wanted,
 
 void server::start() {
     bus_->start();
+    if (backend_) {
+        backend_->start();
+    }
     for (auto& s : shards_) {
         s->start();
     }
     listener_->start();
+    if (touch_) {
+        touch_->start();
+    }
     if (demo_) {
         demo_->start();
     }
@@ -175,6 +217,9 @@ void server::stop() {
     transport_->draining.store(true);
     if (demo_) {
         demo_->stop();
+    }
+    if (touch_) {
+        touch_->stop();
     }
     for (auto& s : shards_) {
         s->begin_shutdown(settings_.shutdown_time, [this] {
@@ -194,6 +239,9 @@ void server::stop() {
     for (auto& s : shards_) {
         s->stop();
     }
+    if (backend_) {
+        backend_->stop(); // after the shards: no session asks any more
+    }
     bus_->stop();
 }
 
@@ -211,6 +259,15 @@ std::string server::render_metrics() const {
     view.events_malformed = bus_->events_malformed().value();
     view.events_dropped_by_broker = bus_->events_dropped_by_broker();
     view.ready = bus_->is_ready() && !transport_->draining.load();
+    if (backend_) {
+        const auto& counters = backend_->counters();
+        for (std::size_t s = 0; s < counters.replies.size(); ++s) {
+            view.backend_replies.emplace_back(to_string(static_cast<backend_status>(s)),
+                                              counters.replies[s].value());
+        }
+        view.backend_pending = counters.pending.value();
+        view.backend_late_answers = counters.late_answers.value();
+    }
     return render_prometheus(view);
 }
 

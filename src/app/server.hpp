@@ -17,9 +17,11 @@
 
 namespace herald {
 
+class backend;
 class bus_thread;
 class demo_publisher;
 class listener;
+class touch_rounds;
 class shard;
 struct bus_event;
 struct transport_context;
@@ -61,6 +63,10 @@ private:
     std::vector<action_label> action_labels_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::unique_ptr<listener> listener_;
+    // After shards_, so destroyed before them: requests still held by the back end hold the
+    // connections that asked, whose sockets belong to the shards.
+    std::unique_ptr<backend> backend_;    // null without [backend] url
+    std::unique_ptr<touch_rounds> touch_; // its timer is on the first shard
     std::unique_ptr<demo_publisher> demo_;
 
     std::mutex emptied_mutex_;

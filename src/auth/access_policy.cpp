@@ -54,6 +54,10 @@ access_decision decide(exchange_access access, const identity* who, std::string_
             }
         }
         return access_decision::denied;
+    case exchange_access::backend:
+        return access_decision::ask_backend; // anonymous sessions too: the back end knows
+    case exchange_access::closed:
+        return access_decision::denied;
     }
     return access_decision::denied; // an unknown policy grants nothing
 }

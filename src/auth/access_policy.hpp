@@ -11,10 +11,11 @@ enum class exchange_access {
     open,          // "public": anyone, authenticated or not
     authenticated, // any authenticated session
     jwt,           // the session's token must grant the exchange and routing key
-    // A later policy asks the back end; decide() then becomes asynchronous for that one kind.
+    backend,       // the application back end decides each subscription (docs/backend.md)
+    closed,        // nobody: Herald's own exchanges (lifecycle events) unless declared otherwise
 };
 
-enum class access_decision { allow, auth_required, denied };
+enum class access_decision { allow, auth_required, denied, ask_backend };
 
 // `who` is null for an anonymous session.
 access_decision decide(exchange_access access, const identity* who, std::string_view exchange,

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald {
 
@@ -18,8 +19,11 @@ public:
 
     // Empty: every exchange is public (zero set-up). "*" sets the policy of every exchange not
     // named.
-    explicit exchange_policies(table declared = {})
-        : declared_(std::move(declared)) {}
+    // `reserved`: exchanges of Herald's own (lifecycle events) that are closed to clients unless
+    // `declared` names them, whatever "*" or an empty table would say.
+    explicit exchange_policies(table declared = {}, std::vector<std::string> reserved = {})
+        : declared_(std::move(declared))
+        , reserved_(std::move(reserved)) {}
 
     // The policy of an exchange, or nullopt when it is not served (or is "").
     std::optional<exchange_access> access_of(std::string_view exchange) const;
@@ -28,6 +32,7 @@ public:
 
 private:
     table declared_;
+    std::vector<std::string> reserved_;
 };
 
 } // namespace herald

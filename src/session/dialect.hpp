@@ -3,6 +3,7 @@
 // folder under src/dialects/ and is listed once in src/dialects/registry.cpp.
 
 #include "pubsub/topic.hpp"
+#include "session/session_core.hpp"
 #include "session/session_env.hpp"
 #include "session/session_port.hpp"
 #include "session/upgrade_request.hpp"
@@ -11,6 +12,7 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace herald {
 
@@ -38,6 +40,11 @@ public:
     virtual void on_shutdown() {}
     // The session stops taking events and messages: called once, before destruction.
     virtual void on_end() {}
+    // The session's core, for node-wide work on subscriptions and identities (the back end's
+    // periodic re-check); null for a dialect without one.
+    virtual session_core* core() { return nullptr; }
+    // Subscriptions were taken away by the node (the back end withdrew them): tell the client.
+    virtual void on_revoked(const std::vector<topic>&) {}
 };
 
 // A dialect: stateless, shared by every session and thread.

@@ -1,5 +1,8 @@
 #include "session/session_core.hpp"
 
+#include "protocol/backend_message.hpp"
+#include "protocol/json_text.hpp"
+
 namespace herald {
 namespace {
 
@@ -29,7 +32,7 @@ void session_core::leave() {
 }
 
 session_core::subscribe_result session_core::subscribe(std::string_view exchange,
-                                                       std::string_view routing_key) {
+                                                       std::string_view routing_key, bool decided) {
     if (has_nul(exchange) || has_nul(routing_key)) {
         return subscribe_result::invalid_name;
     }
@@ -37,13 +40,19 @@ session_core::subscribe_result session_core::subscribe(std::string_view exchange
     if (!access) {
         return subscribe_result::unknown_exchange;
     }
-    switch (decide(*access, identity_.get(), exchange, routing_key)) {
-    case access_decision::auth_required:
-        return subscribe_result::auth_required;
-    case access_decision::denied:
-        return subscribe_result::denied;
-    case access_decision::allow:
-        break;
+    bool ask = false;
+    if (!decided) {
+        switch (decide(*access, identity_.get(), exchange, routing_key)) {
+        case access_decision::auth_required:
+            return subscribe_result::auth_required;
+        case access_decision::denied:
+            return subscribe_result::denied;
+        case access_decision::ask_backend:
+            ask = true; // after the checks below: the back end is not asked in vain
+            break;
+        case access_decision::allow:
+            break;
+        }
     }
     const std::string key = topic_key(exchange, routing_key);
     const auto& limit = env_.rules.limit;
@@ -58,11 +67,16 @@ session_core::subscribe_result session_core::subscribe(std::string_view exchange
         }
         return full ? subscribe_result::too_many : subscribe_result::too_large;
     }
+    if (ask) {
+        return env_.topics.is_subscribed(*this, key) ? subscribe_result::already_subscribed
+                                                     : subscribe_result::ask_backend;
+    }
     if (env_.topics.subscribe(*this, key) == hub::subscribe_outcome::already_subscribed) {
         return subscribe_result::already_subscribed;
     }
     subscription_bytes_ += exchange.size() + routing_key.size();
     env_.metrics.subscriptions.add();
+    tell(lifecycle_event::subscribed, exchange, routing_key);
     return subscribe_result::subscribed;
 }
 
@@ -73,6 +87,7 @@ bool session_core::unsubscribe(std::string_view exchange, std::string_view routi
     }
     forget(key);
     env_.metrics.subscriptions.sub();
+    tell(lifecycle_event::unsubscribed, exchange, routing_key);
     return true;
 }
 
@@ -99,13 +114,62 @@ session_core::authenticate(std::string_view token, std::chrono::system_clock::ti
     if (!verified) {
         return verified.error();
     }
-    identity_ = std::make_unique<identity>(std::move(*verified));
-    return authenticated{revoke_unauthorized()};
+    bool subject_changed = false;
+    become(std::make_unique<identity>(std::move(*verified)), subject_changed);
+    return authenticated{revoke_unauthorized(subject_changed)};
+}
+
+std::vector<topic> session_core::set_identity(identity who) {
+    bool subject_changed = false;
+    become(std::make_unique<identity>(std::move(who)), subject_changed);
+    return revoke_unauthorized(subject_changed);
+}
+
+void session_core::become(std::unique_ptr<identity> who, bool& subject_changed) {
+    subject_changed = !identity_ || !who || identity_->subject != who->subject;
+    const bool was_anonymous = !identity_;
+    identity_ = std::move(who);
+    if (subject_changed && !(was_anonymous && !identity_)) {
+        tell_identity();
+    }
+}
+
+std::string session_core::identity_json() const {
+    return identity_ ? render_identity(identity_->subject, identity_->channels) : "null";
+}
+
+void session_core::tell(lifecycle_event e, std::string_view exchange,
+                        std::string_view routing_key) {
+    if (!env_.rules.lifecycle.wants(e)) {
+        return;
+    }
+    std::string members = R"(,"exchange":)";
+    json_text::append_string(members, exchange);
+    members += R"(,"routing_key":)";
+    json_text::append_string(members, routing_key);
+    port_.tell_lifecycle(e, identity_json(), members);
+}
+
+void session_core::tell_identity() {
+    if (env_.rules.lifecycle.wants(lifecycle_event::authenticated)) {
+        port_.tell_lifecycle(lifecycle_event::authenticated, identity_json(), {});
+    }
 }
 
 std::vector<topic> session_core::deauthenticate() {
-    identity_.reset();
-    return revoke_unauthorized();
+    bool subject_changed = false;
+    become(nullptr, subject_changed);
+    return revoke_unauthorized(subject_changed);
+}
+
+std::vector<std::string_view> session_core::delegated_topic_keys() const {
+    std::vector<std::string_view> keys;
+    for (auto key : env_.topics.topics_of(*this)) {
+        if (env_.rules.exchanges.access_of(exchange_of(key)) == exchange_access::backend) {
+            keys.push_back(key);
+        }
+    }
+    return keys;
 }
 
 std::optional<std::vector<topic>>
@@ -117,13 +181,17 @@ session_core::expire_identity(std::chrono::system_clock::time_point now) {
     return deauthenticate();
 }
 
-std::vector<topic> session_core::revoke_unauthorized() {
+std::vector<topic> session_core::revoke_unauthorized(bool subject_changed) {
     std::vector<topic> revoked;
     for (auto key : env_.topics.topics_of(*this)) {
         const auto exchange = exchange_of(key);
         const auto access = env_.rules.exchanges.access_of(exchange);
-        if (!access || decide(*access, identity_.get(), exchange, routing_key_of(key)) !=
-                           access_decision::allow) {
+        const auto decision = access
+                                  ? decide(*access, identity_.get(), exchange, routing_key_of(key))
+                                  : access_decision::denied;
+        const bool keeps = decision == access_decision::allow ||
+                           (decision == access_decision::ask_backend && !subject_changed);
+        if (!keeps) {
             revoked.push_back(topic_of(key));
         }
     }

@@ -33,10 +33,14 @@ public:
         unknown_exchange, // the node does not serve the exchange
         auth_required,
         denied,
-        too_many,  // limits.max_subscriptions_per_session
-        too_large, // limits.max_subscription_bytes_per_session
+        too_many,    // limits.max_subscriptions_per_session
+        too_large,   // limits.max_subscription_bytes_per_session
+        ask_backend, // the back end decides: subscribe again with `decided` once it allowed
     };
-    subscribe_result subscribe(std::string_view exchange, std::string_view routing_key);
+    // `decided`: the back end allowed it (or commanded it), so the exchange's policy is not
+    // asked again; the names and the limits still are.
+    subscribe_result subscribe(std::string_view exchange, std::string_view routing_key,
+                               bool decided = false);
     // False when the session did not hold it.
     bool unsubscribe(std::string_view exchange, std::string_view routing_key);
     // Drops every subscription to `exchange`, or every one when it is nullopt; returns them.
@@ -54,8 +58,13 @@ public:
     };
     boost::system::result<authenticated, jwt_error>
     authenticate(std::string_view token, std::chrono::system_clock::time_point now);
+    // Becomes the identity the back end vouched for; returns what it may no longer hold.
+    std::vector<topic> set_identity(identity who);
     // Anonymous again; returns the subscriptions that needed the identity.
     std::vector<topic> deauthenticate();
+    // The subscriptions the back end decided on (their exchange's access is "backend"), as hub
+    // keys: what a periodic re-check asks about.
+    std::vector<std::string_view> delegated_topic_keys() const;
     // A token's exp holds for the whole session, not only at Authenticate: once it passes (with
     // the verifier's leeway), the session is anonymous again. Returns the revoked subscriptions
     // when that happened at `now`, nullopt while the identity holds.
@@ -66,9 +75,18 @@ public:
 
     void deliver(const shared_frame& frame) override { port_.send_frame(frame); }
 
+    // The session's identity as request and lifecycle JSON: {"subject","grants"} or null.
+    std::string identity_json() const;
+
 private:
-    std::vector<topic> revoke_unauthorized();
+    // After a change of identity. The back end's past decisions hold for the same subject and
+    // are dropped with it: they were made for someone else.
+    std::vector<topic> revoke_unauthorized(bool subject_changed);
+    void become(std::unique_ptr<identity> who, bool& subject_changed);
     void forget(std::string_view key) { subscription_bytes_ -= key.size() - 1; }
+    // Tells back ends about a change of subscriptions, when [lifecycle] wants it.
+    void tell(lifecycle_event e, std::string_view exchange, std::string_view routing_key);
+    void tell_identity();
 
     session_port& port_;
     const session_env& env_;

@@ -7,10 +7,52 @@
 #include "util/limits.hpp"
 #include "util/metrics.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace herald {
+
+// What sessions leave to the application back end ([backend] of the configuration).
+struct backend_rules {
+    bool authenticate = false;        // an Authenticate action asks the back end, not the JWT key
+    std::vector<std::string> actions; // custom actions the back end answers; sorted
+    std::chrono::seconds touch_interval{60}; // re-checks of delegated subscriptions; 0: never
+
+    bool answers(std::string_view action) const {
+        return std::binary_search(actions.begin(), actions.end(), action, std::less<>{});
+    }
+};
+
+// What happens to a session that back ends may want to know (presence): published on the bus
+// or posted to the back end when [lifecycle] asks for it (docs/backend.md#lifecycle-events).
+enum class lifecycle_event : unsigned {
+    connected,
+    authenticated,
+    subscribed,
+    unsubscribed,
+    disconnected
+};
+inline constexpr std::size_t lifecycle_event_count = 5;
+constexpr std::string_view to_string(lifecycle_event e) {
+    constexpr std::string_view names[lifecycle_event_count] = {
+        "connected", "authenticated", "subscribed", "unsubscribed", "disconnected"};
+    return names[static_cast<unsigned>(e)];
+}
+
+struct lifecycle_rules {
+    enum class target { off, bus, backend };
+    target to = target::off;
+    std::string exchange = "herald.lifecycle"; // target bus: routing key = the event's name
+    unsigned events = (1u << lifecycle_event_count) - 1; // a bit per lifecycle_event
+
+    bool wants(lifecycle_event e) const {
+        return to != target::off && (events & (1u << static_cast<unsigned>(e))) != 0;
+    }
+};
 
 // Node-wide, immutable after start, read from every shard.
 struct session_rules {
@@ -18,6 +60,8 @@ struct session_rules {
     const jwt_verifier& jwt;
     std::chrono::seconds jwt_leeway; // a token's exp holds this much longer, as at Authenticate
     const limits& limit;
+    backend_rules backend{};
+    lifecycle_rules lifecycle{};
 };
 
 // One session's view of its shard. Used on the shard's thread only.

@@ -2,10 +2,14 @@
 // How a dialect speaks to its client, whatever carries the bytes: a WebSocket connection
 // today, a SockJS stream or polling exchange later. No dialect owns a socket.
 
+#include "protocol/backend_message.hpp"
 #include "protocol/frame_codec.hpp"
 #include "pubsub/topic.hpp"
+#include "session/session_env.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <string_view>
 
 namespace herald {
@@ -26,6 +30,22 @@ public:
     virtual void close(ws::close_code code, std::string_view reason = {}) = 0;
     // Cluster-wide: the node id is in the top 16 bits (shard/session_id_maker.hpp).
     virtual std::uint64_t session_id() const = 0;
+
+    // Asks the application back end (docs/backend.md). The port wraps `members` (",\"k\":v…")
+    // in the request envelope: kind, node, session, endpoint, dialect, remote address and
+    // `identity_json`. `on_reply` runs later on this session's thread, exactly once, unless
+    // the session has ended by then; never before ask_backend returns. Without a back end, or
+    // with too many of this session's requests pending, the reply says so (unavailable,
+    // overloaded) and nothing is sent.
+    using backend_reply_handler = std::function<void(backend_reply)>;
+    virtual void ask_backend(std::string_view kind, std::string_view identity_json,
+                             std::string members, backend_reply_handler on_reply) = 0;
+    virtual bool has_backend() const = 0;
+    // Tells back ends what happened to the session ([lifecycle]): `identity_json` is the
+    // session's identity or null, `members` the event's own fields (",\"k\":v…"). Callers ask
+    // rules.lifecycle.wants() first, so a node without lifecycle events builds nothing.
+    virtual void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
+                                std::string_view members) = 0;
 
 protected:
     ~session_port() = default;

@@ -3,6 +3,8 @@
 // parameters, query, headers and cookies. Views into the request: valid only while the
 // dialect's open() runs, so a dialect copies what it keeps.
 
+#include "auth/identity.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +21,8 @@ struct upgrade_request {
     std::vector<std::pair<std::string_view, std::string>> path_params; // decoded: {token} → …
     std::vector<pair> headers;                                         // as received
     std::string_view remote_address;
+    // Who the client is, when the endpoint checked credentials before the upgrade; else null.
+    const identity* who = nullptr;
 
     std::optional<std::string_view> path_param(std::string_view name) const;
     // Case-insensitive, as HTTP field names are; the first of repeated fields.

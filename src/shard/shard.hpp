@@ -49,6 +49,13 @@ public:
     std::chrono::system_clock::time_point wall_now() const { return wall_now_; }
 
     void attach(shard_connection& c) { connections_.push_back(c); }
+    // On the shard's thread: every connection, in no particular order. `visit` must not end or
+    // open connections.
+    template <class Visit> void for_each_connection(Visit&& visit) {
+        for (auto& c : connections_) {
+            visit(c);
+        }
+    }
     std::size_t connection_count() const { return connections_.size(); }
 
     // Corking: a connection that wants to write joins the flush list, and one pass at the end

@@ -1,5 +1,7 @@
 #include "transport/http_connection.hpp"
 
+#include "protocol/json_text.hpp"
+#include "session/backend_outcome.hpp"
 #include "shard/shard.hpp"
 #include "transport/endpoint_match.hpp"
 #include "transport/handshake.hpp"
@@ -124,28 +126,137 @@ bool http_connection::try_upgrade(std::string_view path) {
         return true;
     }
 
-    // What the dialect may read of the request; views into it, valid while start() runs.
+    const auto& credentials = node_.endpoints[match->index].credentials;
+    if (!credentials.required()) {
+        open_session(path, nullptr);
+        return true;
+    }
+    // Credentials first: a refused client never gets a WebSocket.
+    auto token = find_credential(credentials, upgrade_context(path, *match, remote_address()));
+    if (!token) {
+        respond(
+            json_error(401, "credentials_required",
+                       fmt::format("this endpoint needs a token in {}", credentials.describe())),
+            false);
+        return true;
+    }
+    if (credentials.by_backend) {
+        ask_backend_to_connect(path, std::move(*token));
+        return true;
+    }
+    auto verified = node_.rules.jwt.verify(*token, std::chrono::system_clock::now());
+    if (!verified) {
+        respond(json_error(401, "invalid_credentials", to_string(verified.error())), false);
+        return true;
+    }
+    open_session(path, &*verified);
+    return true;
+}
+
+upgrade_request http_connection::upgrade_context(std::string_view path, const endpoint_match& match,
+                                                 const std::string& remote) const {
+    // Views into the request: valid while it is not replaced by the next one.
+    const auto& request = reader_.request();
     upgrade_request context;
     const std::string_view target = request.target();
     context.path = path;
     if (const auto q = target.find('?'); q != std::string_view::npos) {
         context.query = target.substr(q + 1);
     }
-    context.path_params = match->params;
+    context.path_params = match.params;
     for (const auto& field : request) {
         context.headers.emplace_back(field.name_string(), field.value());
     }
+    context.remote_address = remote;
+    return context;
+}
+
+std::string http_connection::remote_address() const {
     error_code ignored;
     const auto peer = socket_.remote_endpoint(ignored);
-    const std::string remote = ignored ? std::string() : peer.address().to_string();
-    context.remote_address = remote;
+    std::string remote = ignored ? std::string() : peer.address().to_string();
+    if (node_.backend_limits.trust_forwarded_for) {
+        // The proxy in front appends the peer it saw; the first hop is the client.
+        const std::string_view forwarded = reader_.request()["X-Forwarded-For"];
+        const auto hop = forwarded.substr(0, forwarded.find(','));
+        const auto start = hop.find_first_not_of(" \t");
+        if (start != std::string_view::npos) {
+            remote = std::string(hop.substr(start, hop.find_last_not_of(" \t") + 1 - start));
+        }
+    }
+    return remote;
+}
 
-    auto response = switching_protocols_response(request[http::field::sec_websocket_key]);
+void http_connection::open_session(std::string_view path, const identity* who) {
+    const auto match = match_endpoint(node_.endpoint_paths, path);
+    const std::string remote = remote_address();
+    upgrade_request context = upgrade_context(path, *match, remote);
+    context.who = who;
+    auto response = switching_protocols_response(reader_.request()[http::field::sec_websocket_key]);
     auto session = std::make_shared<ws_connection>(shard_, std::move(socket_), node_, match->index);
     const std::string early = reader_.take_buffered();
     session->start(std::move(response), early, context);
     finish();
-    return true;
+}
+
+// The back end decides (a connect request); meanwhile nothing is read and the connection
+// waits at most the back end's timeout (plus a moment for its answer to come back here).
+void http_connection::ask_backend_to_connect(std::string_view path, std::string token) {
+    const auto match = match_endpoint(node_.endpoint_paths, path);
+    const auto& endpoint = node_.endpoints[match->index];
+    const std::string remote = remote_address();
+    const auto context = upgrade_context(path, *match, remote);
+    std::string members = R"(,"token":)";
+    json_text::append_string(members, token);
+    members += R"(,"path":)";
+    json_text::append_string(members, path);
+    members += R"(,"query":)";
+    json_text::append_string(members, context.query);
+    std::string body = render_backend_request({"connect", node_.session_ids.node_id(), 0,
+                                               node_.endpoint_paths[match->index],
+                                               endpoint.speaks->name(), context.remote_address},
+                                              members);
+    writing_ = true; // busy: no reading until the answer
+    deadline_ = shard_.fresh_now() + node_.backend_limits.timeout + std::chrono::seconds(1);
+    node_.application->ask(
+        "connect", std::move(body),
+        // A strong reference: nothing else holds the connection while it waits.
+        [self = shared_from_this(), executor = socket_.get_executor()](backend_reply reply) {
+            net::post(executor, [self, reply = std::move(reply)]() mutable {
+                static_cast<http_connection&>(*self).on_connect_answer(std::move(reply));
+            });
+        });
+}
+
+void http_connection::on_connect_answer(backend_reply reply) {
+    writing_ = false;
+    if (finished_) {
+        return; // timed out, or the node is stopping
+    }
+    auto outcome = read_backend_reply(std::move(reply), "connect");
+    switch (outcome.what) {
+    case backend_outcome::kind::timeout:
+        respond(json_error(504, "backend_timeout", "the back end did not answer in time"), false);
+        return;
+    case backend_outcome::kind::failed:
+        respond(json_error(502, "backend_error", outcome.detail), false);
+        return;
+    case backend_outcome::kind::answered:
+        break;
+    }
+    auto& answer = outcome.answer;
+    if (answer.allow == false || !answer.identity) {
+        respond(json_error(403, "refused",
+                           answer.reason.value_or(answer.allow == false
+                                                      ? "refused by the back end"
+                                                      : "the back end named no identity")),
+                false);
+        return;
+    }
+    std::string_view path = reader_.request().target();
+    path = path.substr(0, path.find('?'));
+    const identity who{*answer.identity, std::move(answer.grants), {}};
+    open_session(path, &who);
 }
 
 void http_connection::respond(const http_response& response, bool keep_alive) {

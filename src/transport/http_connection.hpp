@@ -1,6 +1,10 @@
 #pragma once
 
+#include "auth/identity.hpp"
+#include "protocol/backend_message.hpp"
 #include "protocol/http_request_reader.hpp"
+#include "session/upgrade_request.hpp"
+#include "transport/endpoint_match.hpp"
 #include "transport/http_api.hpp"
 #include "transport/tcp_connection.hpp"
 
@@ -30,6 +34,13 @@ private:
     void act(http_request_reader::status status);
     void on_request();
     bool try_upgrade(std::string_view path);
+    // The upgrade's last step: hands the socket to a WebSocket session of the endpoint.
+    void open_session(std::string_view path, const identity* who);
+    void ask_backend_to_connect(std::string_view path, std::string token);
+    void on_connect_answer(backend_reply reply);
+    upgrade_request upgrade_context(std::string_view path, const endpoint_match& match,
+                                    const std::string& remote) const;
+    std::string remote_address() const;
     void respond(const http_response& response, bool keep_alive);
     void on_written(error_code ec, std::size_t written);
     void finish();

@@ -3,11 +3,14 @@
 // reaches back up into app/.
 
 #include "auth/exchange_policies.hpp"
+#include "backend/backend.hpp"
+#include "backend/backend_settings.hpp"
 #include "bus/bus_port.hpp"
 #include "pubsub/topic.hpp"
 #include "session/dialect.hpp"
 #include "session/session_env.hpp"
 #include "shard/session_id_maker.hpp"
+#include "transport/upgrade_credentials.hpp"
 #include "util/limits.hpp"
 
 #include <atomic>
@@ -20,8 +23,9 @@ namespace herald {
 // A URL path served with one dialect.
 struct endpoint {
     const dialect* speaks;
-    dialect_id id;                  // the dialect's index in the registry
-    std::size_t first_action_label; // the dialect's first row of herald_actions_total
+    dialect_id id;                      // the dialect's index in the registry
+    std::size_t first_action_label;     // the dialect's first row of herald_actions_total
+    endpoint_credentials credentials{}; // checked before the upgrade, when required
 };
 
 // Node-wide; built before the shards start and immutable afterwards, except `draining`.
@@ -36,6 +40,8 @@ struct transport_context {
     std::string api_key;                         // empty: the HTTP publish API answers 403
     std::function<std::string()> render_metrics; // any thread
     std::atomic<bool> draining{false};           // shutting down: /readyz answers 503
+    backend* application = nullptr;              // the back end; null when none is configured
+    backend_settings backend_limits;             // per-session bound, X-Forwarded-For trust
 };
 
 } // namespace herald

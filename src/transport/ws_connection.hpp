@@ -37,6 +37,16 @@ public:
     void send_frame(const shared_frame& frame) override;
     void close(ws::close_code code, std::string_view reason = {}) override;
     std::uint64_t session_id() const override { return id_; }
+    void ask_backend(std::string_view kind, std::string_view identity_json, std::string members,
+                     backend_reply_handler on_reply) override;
+    bool has_backend() const override;
+    void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
+                        std::string_view members) override;
+
+    // For node-wide work on the shard's sessions (transport/touch_rounds): the session's core,
+    // null once the session has ended; and taking subscriptions away, telling the client.
+    session_core* core();
+    void revoke(const std::vector<topic>& subscriptions);
 
 private:
     enum class state : std::uint8_t {
@@ -66,6 +76,9 @@ private:
     void on_tick(steady_time now) override;
     void on_shutdown(steady_time close_at) override;
     void abort() override { finish(); }
+    void reply_later(backend_reply_handler on_reply, backend_reply reply);
+    void take_reply(const backend_reply_handler& on_reply, backend_reply reply);
+    std::string remote_address() const;
     // Runs a dialect call; a throw is counted and logged, and ends this session only.
     template <class Call> void guarded(Call&& call);
 
@@ -78,7 +91,11 @@ private:
     steady_time last_heard_;
     steady_time deadline_; // closing/draining: give up then; shutdown: close then
     std::uint64_t id_;
+    // The client's address as a trusted proxy reported it (X-Forwarded-For); null otherwise,
+    // and the socket's peer is the address.
+    std::unique_ptr<std::string> forwarded_for_;
     std::uint16_t endpoint_index_;
+    std::uint16_t backend_pending_ = 0; // this session's requests awaiting the back end
     state state_ = state::open;
     bool flush_requested_ = false;
     bool waiting_writable_ = false;
@@ -88,6 +105,8 @@ private:
     bool slow_consumer_ = false; // beyond the outbox's hard limit; closed at the next flush
     bool input_paused_ = false;  // replies wait to leave before more input is handled
     bool dialect_ended_ = false;
+    ws::close_code close_code_ = ws::close_code::normal; // for the disconnected event
+    bool network_ended_ = false; // EOF or a socket error, without a close handshake
 };
 
 } // namespace herald

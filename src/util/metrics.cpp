@@ -95,6 +95,19 @@ std::string render_prometheus(const node_metrics_view& view) {
     simple("herald_handler_failures_total", "counter",
            "Sessions or HTTP requests ended because their handler failed (a bug, or memory).",
            sum(view, [](const shard_metrics& s) { return s.handler_failures.value(); }));
+    if (!view.backend_replies.empty()) {
+        header(out, "herald_backend_requests_total", "counter",
+               "Requests to the application back end by how they ended.");
+        for (const auto& [result, count] : view.backend_replies) {
+            fmt::format_to(std::back_inserter(out),
+                           "herald_backend_requests_total{{result=\"{}\"}} {}\n", result, count);
+        }
+        simple("herald_backend_pending", "gauge",
+               "Requests to the back end queued or awaiting their answer.", view.backend_pending);
+        simple("herald_backend_late_answers_total", "counter",
+               "Back-end answers that came after their request had timed out, or twice.",
+               static_cast<std::int64_t>(view.backend_late_answers));
+    }
     return out;
 }
 

@@ -81,6 +81,11 @@ struct node_metrics_view {
     std::uint64_t events_routed = 0;
     std::uint64_t events_malformed = 0;         // broker messages that were not events
     std::uint64_t events_dropped_by_broker = 0; // the node's queue overflowed
+    // Requests to the application back end by outcome (answered, timeout, unavailable,
+    // overloaded, bad_answer: backend_status), and those pending. Empty: no back end.
+    std::vector<std::pair<std::string_view, std::uint64_t>> backend_replies;
+    std::int64_t backend_pending = 0;
+    std::uint64_t backend_late_answers = 0;
     bool ready = false;
 };
 

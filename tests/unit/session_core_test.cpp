@@ -14,6 +14,15 @@ struct recording_port final : session_port {
     void send_frame(const shared_frame& f) override { frames.push_back(*f); }
     void close(ws::close_code, std::string_view) override {}
     std::uint64_t session_id() const override { return 1; }
+    void ask_backend(std::string_view, std::string_view, std::string,
+                     backend_reply_handler) override {}
+    bool has_backend() const override { return false; }
+    void tell_lifecycle(lifecycle_event e, std::string_view identity,
+                        std::string_view members) override {
+        told.push_back(std::string(to_string(e)) + " " + std::string(identity) +
+                       std::string(members));
+    }
+    std::vector<std::string> told;
 };
 
 struct recording_observer final : hub_observer {
@@ -24,8 +33,9 @@ struct recording_observer final : hub_observer {
 
 struct fixture {
     limits limit;
-    exchange_policies exchanges{
-        {{"open", exchange_access::open}, {"members", exchange_access::authenticated}}};
+    exchange_policies exchanges{{{"open", exchange_access::open},
+                                 {"members", exchange_access::authenticated},
+                                 {"accounts", exchange_access::backend}}};
     jwt_verifier jwt = *jwt_verifier::make({});
     session_rules rules{exchanges, jwt, std::chrono::seconds(0), limit};
     recording_observer observer;
@@ -108,6 +118,68 @@ TEST(session_core, a_refused_token_leaves_the_session_anonymous) {
     EXPECT_FALSE(result);
     EXPECT_EQ(core.who(), nullptr);
     EXPECT_EQ(core.expire_identity(std::chrono::system_clock::now()), std::nullopt);
+}
+
+TEST(session_core, a_backend_exchange_is_asked_only_after_the_local_checks_pass) {
+    fixture f;
+    f.limit.max_subscriptions_per_session = 1;
+    session_core core(f.port, f.env);
+    EXPECT_EQ(core.subscribe("accounts", "1"), result::ask_backend);
+    EXPECT_EQ(core.subscription_count(), 0u); // nothing is held while the back end decides
+    EXPECT_EQ(core.subscribe("accounts", "1", true), result::subscribed);
+    EXPECT_EQ(core.subscribe("accounts", "1"), result::already_subscribed);
+    EXPECT_EQ(core.subscribe("accounts", "2"), result::too_many);
+    EXPECT_EQ(core.subscribe(std::string_view("accounts\0", 9), "2"), result::invalid_name);
+}
+
+TEST(session_core, a_decided_subscription_still_needs_a_served_exchange) {
+    fixture f;
+    session_core core(f.port, f.env);
+    EXPECT_EQ(core.subscribe("undeclared", "k", true), result::unknown_exchange);
+}
+
+TEST(session_core, the_back_ends_decisions_survive_the_same_subject_and_not_another) {
+    fixture f;
+    session_core core(f.port, f.env);
+    core.set_identity({"user-1", {}, {}});
+    core.subscribe("accounts", "1", true);
+    core.subscribe("members", "m");
+    EXPECT_TRUE(core.set_identity({"user-1", {"x:y"}, {}}).empty());
+    EXPECT_EQ(core.delegated_topic_keys(),
+              std::vector<std::string_view>{topic_key("accounts", "1")});
+    const auto revoked = core.set_identity({"user-2", {}, {}});
+    ASSERT_EQ(revoked.size(), 1u);
+    EXPECT_EQ(revoked[0].exchange, "accounts");
+    EXPECT_EQ(core.who()->subject, "user-2");
+    EXPECT_EQ(core.subscription_count(), 1u); // members: any identity will do
+}
+
+TEST(session_core, lifecycle_events_tell_each_change_with_the_identity_when_asked_for) {
+    fixture f;
+    f.rules.lifecycle.to = lifecycle_rules::target::bus;
+    session_core core(f.port, f.env);
+    core.subscribe("open", "k");
+    core.subscribe("open", "k"); // a repeat changes nothing and tells nothing
+    core.set_identity({"u", {}, {}});
+    core.set_identity({"u", {"a:b"}, {}}); // the same subject: not a new identity
+    core.unsubscribe("open", "k");
+    core.deauthenticate();
+    EXPECT_EQ(
+        f.port.told,
+        (std::vector<std::string>{
+            R"(subscribed null,"exchange":"open","routing_key":"k")",
+            R"(authenticated {"subject":"u","grants":[]})",
+            R"(unsubscribed {"subject":"u","grants":["a:b"]},"exchange":"open","routing_key":"k")",
+            "authenticated null",
+        }));
+}
+
+TEST(session_core, without_lifecycle_events_nothing_is_told) {
+    fixture f;
+    session_core core(f.port, f.env);
+    core.subscribe("open", "k");
+    core.set_identity({"u", {}, {}});
+    EXPECT_TRUE(f.port.told.empty());
 }
 
 } // namespace

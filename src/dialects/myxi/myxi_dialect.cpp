@@ -21,8 +21,8 @@ std::span<const std::string_view> myxi_dialect::action_names() const {
 }
 
 std::unique_ptr<dialect_session> myxi_dialect::open(session_port& port, const session_env& env,
-                                                    const upgrade_request&) const {
-    return std::make_unique<myxi_session>(port, env);
+                                                    const upgrade_request& request) const {
+    return std::make_unique<myxi_session>(port, env, request.who);
 }
 
 shared_frame myxi_dialect::render(const event_view& e) const {

@@ -36,16 +36,22 @@ std::string_view error_name(session_core::subscribe_result r) {
     case result::too_many:
     case result::too_large:
         return "TooManySubscriptions";
+    case result::ask_backend:
+        return {};
     }
     return "InvalidPayload";
 }
 
 } // namespace
 
-myxi_session::myxi_session(session_port& port, const session_env& env)
+myxi_session::myxi_session(session_port& port, const session_env& env, const identity* who)
     : port_(port)
     , env_(env)
-    , core_(port, env) {}
+    , core_(port, env) {
+    if (who != nullptr) {
+        core_.set_identity(*who);
+    }
+}
 
 void myxi_session::on_open() {
     send(myxi::welcome(fmt::format("{:016x}", port_.session_id())));
@@ -98,6 +104,10 @@ void myxi_session::on_message(std::string_view text, bool /*binary: Myxi reads i
         ok = deauthenticate(a);
         break;
     case myxi::action_kind::other:
+        if (env_.rules.backend.answers(a.name)) {
+            forward(a);
+            break;
+        }
         env_.count_error(protocol_error::invalid_action);
         send(myxi::error(a.tag, "InvalidAction"));
         ok = false;
@@ -121,24 +131,67 @@ bool myxi_session::subscribe(const myxi::action& a) {
     }
     bool all_ok = true;
     for (const auto& key : a.routing_keys) {
-        const std::string context = where(*a.exchange, key.json);
         const auto result = core_.subscribe(*a.exchange, key.text);
-        if (result != session_core::subscribe_result::subscribed) {
-            all_ok = false;
-            std::string extra = context;
-            if (result == session_core::subscribe_result::too_large) {
-                extra +=
-                    R"(,"detail":"subscriptions are over limits.max_subscription_bytes_per_session")";
-            }
-            send(myxi::error(a.tag, error_name(result), extra));
+        if (result == session_core::subscribe_result::ask_backend) {
+            ask_subscription(a.tag, *a.exchange, key);
             continue;
         }
-        std::string subscribed = context;
-        subscribed.front() = '{'; // ,"exchange":…  →  {"exchange":…}
-        subscribed += '}';
-        send(myxi::event("Subscribed", a.tag, subscribed));
+        all_ok = all_ok && result == session_core::subscribe_result::subscribed;
+        subscribed(a.tag, *a.exchange, key.json, result);
     }
     return all_ok;
+}
+
+void myxi_session::subscribed(std::string_view tag, std::string_view exchange,
+                              std::string_view key_json, session_core::subscribe_result result) {
+    const std::string context = where(exchange, key_json);
+    if (result != session_core::subscribe_result::subscribed) {
+        std::string extra = context;
+        if (result == session_core::subscribe_result::too_large) {
+            extra +=
+                R"(,"detail":"subscriptions are over limits.max_subscription_bytes_per_session")";
+        }
+        send(myxi::error(tag, error_name(result), extra));
+        return;
+    }
+    std::string payload = context;
+    payload.front() = '{'; // ,"exchange":…  →  {"exchange":…}
+    payload += '}';
+    send(myxi::event("Subscribed", tag, payload));
+}
+
+void myxi_session::ask_subscription(std::string tag, std::string exchange, myxi::routing_key key) {
+    std::string members = R"(,"exchange":)";
+    json_text::append_string(members, exchange);
+    members += R"(,"routing_key":)";
+    json_text::append_string(members, key.text);
+    port_.ask_backend(
+        "subscribe", core_.identity_json(), std::move(members),
+        [this, tag = std::move(tag), exchange = std::move(exchange),
+         key = std::move(key)](backend_reply reply) {
+            auto outcome = read_backend_reply(std::move(reply), "subscribe");
+            if (outcome.what != backend_outcome::kind::answered) {
+                backend_failed(tag, outcome);
+                return;
+            }
+            if (outcome.answer.allow != true) {
+                std::string extra = where(exchange, key.json);
+                if (outcome.answer.reason) {
+                    extra += R"(,"detail":)" + json_text::quote(*outcome.answer.reason);
+                }
+                send(myxi::error(tag, "SubscriptionDenied", extra));
+                return;
+            }
+            subscribed(tag, exchange, key.json, core_.subscribe(exchange, key.text, true));
+        });
+}
+
+void myxi_session::backend_failed(std::string_view tag, const backend_outcome& outcome) {
+    if (outcome.what == backend_outcome::kind::timeout) {
+        send(myxi::error(tag, "BackendTimeout"));
+        return;
+    }
+    send(myxi::error(tag, "BackendError", R"(,"detail":)" + json_text::quote(outcome.detail)));
 }
 
 void myxi_session::reply_unsubscribed(std::string_view exchange, std::string_view routing_key_json,
@@ -215,6 +268,10 @@ bool myxi_session::authenticate(const myxi::action& a) {
                          R"(,"detail":"Authenticate needs payload.token")"));
         return false;
     }
+    if (env_.rules.backend.authenticate) {
+        authenticate_by_backend(a);
+        return true;
+    }
     auto result = core_.authenticate(*a.token, std::chrono::system_clock::now());
     if (!result) {
         send(myxi::error(a.tag, "InvalidSessionToken",
@@ -225,6 +282,89 @@ bool myxi_session::authenticate(const myxi::action& a) {
     send(myxi::event("Authenticated", a.tag,
                      R"({"identity":)" + json_text::quote(core_.who()->subject) + "}"));
     return true;
+}
+
+void myxi_session::authenticate_by_backend(const myxi::action& a) {
+    std::string members = R"(,"token":)";
+    json_text::append_string(members, *a.token);
+    port_.ask_backend(
+        "authenticate", core_.identity_json(), std::move(members),
+        [this, tag = a.tag](backend_reply reply) {
+            auto outcome = read_backend_reply(std::move(reply), "authenticate");
+            if (outcome.what != backend_outcome::kind::answered) {
+                backend_failed(tag, outcome);
+                return;
+            }
+            auto& answer = outcome.answer;
+            if (answer.allow == false || !answer.identity) {
+                const std::string why = answer.reason.value_or(
+                    answer.allow == false ? "refused by the back end"
+                                          : "the back end named no identity");
+                send(myxi::error(tag, "InvalidSessionToken",
+                                 R"(,"detail":)" + json_text::quote(why)));
+                return;
+            }
+            reply_revoked(core_.set_identity({*answer.identity, std::move(answer.grants), {}}));
+            send(myxi::event("Authenticated", tag,
+                             R"({"identity":)" + json_text::quote(core_.who()->subject) + "}"));
+            run(answer.commands, tag);
+        });
+}
+
+// A custom action (Myxi's Action.add): the back end answers it; its answer becomes an event
+// with the action's tag, and may carry commands for the session.
+void myxi_session::forward(const myxi::action& a) {
+    std::string members = R"(,"action":)";
+    json_text::append_string(members, a.name);
+    members += R"(,"tag":)" + a.tag + R"(,"payload":)" + a.payload;
+    port_.ask_backend(
+        "action", core_.identity_json(), std::move(members),
+        [this, tag = a.tag, name = a.name](backend_reply reply) {
+            auto outcome = read_backend_reply(std::move(reply), "action");
+            if (outcome.what != backend_outcome::kind::answered) {
+                backend_failed(tag, outcome);
+                return;
+            }
+            const auto& answer = outcome.answer;
+            if (answer.event || answer.payload) {
+                send(myxi::event(answer.event.value_or(name), tag, answer.payload.value_or("{}")));
+            }
+            run(answer.commands, tag);
+        });
+}
+
+void myxi_session::run(const std::vector<backend_command>& commands, std::string_view tag) {
+    using kind = backend_command::kind;
+    for (const auto& c : commands) {
+        switch (c.what) {
+        case kind::subscribe:
+            subscribed(tag, c.exchange, json_text::quote(*c.routing_key),
+                       core_.subscribe(c.exchange, *c.routing_key, true));
+            break;
+        case kind::unsubscribe:
+            if (c.routing_key) {
+                if (core_.unsubscribe(c.exchange, *c.routing_key)) {
+                    reply_unsubscribed(c.exchange, json_text::quote(*c.routing_key), true, tag);
+                }
+            } else {
+                for (const auto& t : core_.unsubscribe_each(c.exchange)) {
+                    reply_unsubscribed(t.exchange, json_text::quote(t.routing_key), true, tag);
+                }
+            }
+            break;
+        case kind::set_identity:
+            reply_revoked(core_.set_identity({c.subject, c.grants, {}}));
+            send(myxi::event("Authenticated", tag,
+                             R"({"identity":)" + json_text::quote(c.subject) + "}"));
+            break;
+        case kind::send:
+            send(myxi::event(c.event, tag, c.payload));
+            break;
+        case kind::disconnect:
+            port_.close(static_cast<ws::close_code>(c.code), c.reason);
+            return; // the session has ended: nothing more reaches it
+        }
+    }
 }
 
 bool myxi_session::deauthenticate(const myxi::action& a) {
