@@ -389,15 +389,25 @@ void validate(config& c) {
                 fmt::format("config: endpoints[{}].verify: \"backend\" needs [backend] url", i));
         }
     }
-    if (c.lifecycle.to == lifecycle_rules::target::bus &&
-        std::none_of(c.bus.exchanges.begin(), c.bus.exchanges.end(),
-                     [&](const auto& e) { return e.name == c.lifecycle.exchange; })) {
-        // A broker must know the exchange before anything is published to it: declared as a
-        // topic exchange, so a consumer can bind "#" or one event's name.
-        exchange_settings lifecycle;
-        lifecycle.name = c.lifecycle.exchange;
-        lifecycle.kind = exchange_kind::topic;
-        c.bus.exchanges.push_back(std::move(lifecycle));
+    // A broker must know an exchange before anything is published to it: Herald's own are
+    // declared unless [exchanges] declares them.
+    auto declare_own = [&c](std::string_view name, exchange_kind kind) {
+        if (std::none_of(c.bus.exchanges.begin(), c.bus.exchanges.end(),
+                         [&](const auto& e) { return e.name == name; })) {
+            exchange_settings own;
+            own.name = std::string(name);
+            own.kind = kind;
+            c.bus.exchanges.push_back(std::move(own));
+        }
+    };
+    if (c.lifecycle.to == lifecycle_rules::target::bus) {
+        // Topic, so a consumer can bind "#" or one event's name.
+        declare_own(c.lifecycle.exchange, exchange_kind::topic);
+    }
+    for (const auto& e : c.endpoints) {
+        for (auto name : dialects()[e.dialect]->own_exchanges()) {
+            declare_own(name, exchange_kind::direct);
+        }
     }
     if (c.backend.url.empty()) {
         // Without a back end these would refuse every client: say so at start instead.

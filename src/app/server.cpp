@@ -56,12 +56,19 @@ void warn_about(const config& settings, const jwt_verifier& jwt) {
 }
 
 // Herald's own exchanges, which clients may not subscribe to unless [exchanges] says so: the
-// lifecycle events tell who is connected from where.
+// lifecycle events tell who is connected from where; a dialect's own carry what only its
+// sessions may take (Piped: a token's events).
 std::vector<std::string> reserved_exchanges(const config& c) {
+    std::vector<std::string> reserved;
     if (c.lifecycle.to == lifecycle_rules::target::bus) {
-        return {c.lifecycle.exchange};
+        reserved.push_back(c.lifecycle.exchange);
     }
-    return {};
+    for (const auto& e : c.endpoints) {
+        for (auto name : dialects()[e.dialect]->own_exchanges()) {
+            reserved.emplace_back(name);
+        }
+    }
+    return reserved;
 }
 
 bus_factory make_bus_factory(const bus_settings& settings) {

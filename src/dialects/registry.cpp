@@ -2,6 +2,7 @@
 
 #include "dialects/echo/echo_dialect.hpp"
 #include "dialects/myxi/myxi_dialect.hpp"
+#include "dialects/piped/piped_dialect.hpp"
 
 #include <array>
 
@@ -10,9 +11,10 @@ namespace {
 
 const myxi_dialect myxi;
 const echo_dialect echo;
+const piped_dialect piped;
 
 // One line per dialect. The order is the dialects' ids; append, never reorder mid-release.
-constexpr std::array<const dialect*, 2> all = {&myxi, &echo};
+constexpr std::array<const dialect*, 3> all = {&myxi, &echo, &piped};
 static_assert(all.size() <= max_dialects, "raise max_dialects in pubsub/topic.hpp");
 
 } // namespace

@@ -23,14 +23,15 @@ enum class opcode : std::uint8_t {
 
 // Close codes Herald sends: RFC 6455 §7.4.1 plus Herald's own in the 4000-4999 range.
 enum class close_code : std::uint16_t {
-    normal = 1000,          // answer to the client's close
-    going_away = 1001,      // the server is shutting down
-    protocol_error = 1002,  // a frame broke RFC 6455
-    invalid_payload = 1007, // a text message or close reason that is not UTF-8
-    message_too_big = 1009, // a message over limits.max_message_bytes
-    internal_error = 1011,  // the session's handler failed (a bug, or out of memory)
-    slow_consumer = 4001,   // the client left over limits.max_outbox_bytes unread
-    idle_timeout = 4002,    // nothing received for limits.idle_timeout
+    normal = 1000,           // answer to the client's close
+    going_away = 1001,       // the server is shutting down
+    protocol_error = 1002,   // a frame broke RFC 6455
+    invalid_payload = 1007,  // a text message or close reason that is not UTF-8
+    policy_violation = 1008, // the dialect cannot serve the session (a Piped path without token)
+    message_too_big = 1009,  // a message over limits.max_message_bytes
+    internal_error = 1011,   // the session's handler failed (a bug, or out of memory)
+    slow_consumer = 4001,    // the client left over limits.max_outbox_bytes unread
+    idle_timeout = 4002,     // nothing received for limits.idle_timeout
 };
 
 // Appends one server-to-client frame (never masked) to `out`.

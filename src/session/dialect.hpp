@@ -55,6 +55,9 @@ public:
     // Labels of herald_actions_total{dialect=name()}; a client cannot add any, so unknown actions
     // share one label of the dialect's own.
     virtual std::span<const std::string_view> action_names() const { return {}; }
+    // Exchanges the dialect uses for itself (Piped: the events addressed to a token): closed to
+    // clients' subscriptions unless [exchanges] declares them, and declared on the broker.
+    virtual std::span<const std::string_view> own_exchanges() const { return {}; }
     virtual std::unique_ptr<dialect_session> open(session_port& port, const session_env& env,
                                                   const upgrade_request& request) const = 0;
     // The event as a complete WebSocket text frame for this dialect's sessions, built once per

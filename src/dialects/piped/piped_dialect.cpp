@@ -1,0 +1,35 @@
+#include "dialects/piped/piped_dialect.hpp"
+
+#include "dialects/piped/piped_protocol.hpp"
+#include "dialects/piped/piped_session.hpp"
+
+#include <array>
+
+namespace herald {
+namespace {
+
+// In the order of piped::action_label.
+constexpr std::array<std::string_view, 3> action_labels = {"method", "ping", "invalid"};
+constexpr std::array<std::string_view, 1> exchanges = {piped::events_exchange};
+
+} // namespace
+
+std::span<const std::string_view> piped_dialect::action_names() const {
+    return action_labels;
+}
+
+std::span<const std::string_view> piped_dialect::own_exchanges() const {
+    return exchanges;
+}
+
+std::unique_ptr<dialect_session> piped_dialect::open(session_port& port, const session_env& env,
+                                                     const upgrade_request& request) const {
+    return std::make_unique<piped_session>(port, env, request);
+}
+
+shared_frame piped_dialect::render(const event_view& e) const {
+    return std::make_shared<const std::string>(
+        ws::make_frame(ws::opcode::text, piped::application_event(e.event, e.payload, e.extra)));
+}
+
+} // namespace herald
