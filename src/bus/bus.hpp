@@ -1,6 +1,7 @@
 #pragma once
-// The broker abstraction: the embedded memory bus now; RabbitMQ and Redis next. A bus moves
-// events between nodes and knows nothing of shards, sessions or dialects.
+// The broker abstraction: the embedded memory bus, RabbitMQ and Redis. A bus moves events
+// between nodes, and carries the node's requests to application back ends and their answers
+// back; it knows nothing of shards, sessions or dialects.
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -27,6 +28,16 @@ struct bus_event {
     friend bool operator==(const bus_event&, const bus_event&) = default;
 };
 
+// A request for an application back end, carried by a broker to whichever of its workers takes
+// it first (competing consumers); the answer comes back to this node through on_reply.
+struct bus_request {
+    std::string destination;    // RabbitMQ: the queue; Redis: the stream key
+    std::string correlation_id; // unique per node; comes back with the answer
+    std::string body;           // the request's JSON
+
+    friend bool operator==(const bus_request&, const bus_request&) = default;
+};
+
 // A connection to a broker, or the embedded memory bus.
 //
 // Lives on the bus thread. A bus is made by a bus_factory, given the bus thread's executor,
@@ -35,7 +46,8 @@ struct bus_event {
 // library (rabbitmq-c) may run a thread of its own for the socket and post what it receives to
 // the executor it was made with, so that the callback runs on the bus thread.
 //
-// The contract, checked for every bus by tests/unit/bus_contract_test.cpp:
+// The contract, checked for every bus by tests/unit/bus_contract_test.cpp (requests by
+// tests/unit/bus_requests_test.cpp):
 // - start begins connecting. on_readiness says ready once the bus can publish and subscribe,
 //   and not ready, with a reason for /readyz, when it loses the broker (ready again after it
 //   reconnects). A callback may come from inside a call: the memory bus reports ready from
@@ -58,18 +70,48 @@ struct bus_event {
 //   with an empty text once the broker has taken the event (RabbitMQ: the publisher confirm;
 //   Redis: PUBLISH answered), with the reason otherwise. Never after stop.
 // - A message from the broker that is not an event (not a JSON object with a string "event")
-//   is reported to on_malformed, not delivered.
+//   is reported to on_malformed, not delivered. Answers to requests (below) are not events.
+// - Requests (only where carries_requests() is true: RabbitMQ and Redis). send_request calls
+//   `done` exactly once, on the bus thread, within the publish timeout: empty once the broker
+//   took the request (RabbitMQ: the publisher confirm; Redis: XADD answered), the reason
+//   otherwise; while the bus is not ready, at once (from inside the call) with the reason. A bus
+//   that carries no requests fails each one at once. A taken request is not an answer: that
+//   comes, if a worker sends one, to on_reply with the request's correlation id and the
+//   answer's body as received, on whichever connection is current. Every answer that reaches
+//   the node is handed over, also one for a correlation id the node does not know (late,
+//   twice, or another node's mistake): the caller decides. An answer sent to a connection that
+//   is gone is lost (RabbitMQ's reply queue dies with its connection), so a request
+//   outstanding across a reconnect may never be answered; the caller's timeout covers it.
+//     RabbitMQ: the request is published to the default exchange ("") with the queue as
+//   routing key, with the mandatory flag and the properties reply_to (the node's own queue),
+//   correlation_id and content_type application/json. A worker answers by publishing the
+//   answer to the default exchange, routing key = reply_to, with the same correlation_id
+//   property. A message the node's queue receives through the default exchange with a
+//   correlation_id is an answer, never an event. When no queue of that name exists the broker
+//   returns the request, and `done` says so: no back-end queue "<name>".
+//     Redis: XADD <stream> MAXLEN ~ 100000 * correlation_id <id> reply_to <channel> request
+//   <json>; workers read the stream with XREADGROUP in a consumer group of theirs. <channel> is
+//   the node's reply channel, herald:reply:<16 hex digits chosen when the bus is made>, which
+//   the bus subscribes on every connection before it reports ready. A worker answers with
+//   PUBLISH <channel> <answer>, where the answer is a JSON object with a string member
+//   "correlation_id"; a message on the reply channel without one goes to on_malformed.
 // - After stop: no callback, later calls are ignored, and the bus leaves no work on the
 //   executor, so the bus thread's io_context can finish.
 class bus {
 public:
+    // An answer from a back end: the correlation id of its request, and its body as received.
+    using reply_handler =
+        std::function<void(std::string_view correlation_id, std::string_view body)>;
+
     struct handlers {
         std::function<void(const bus_event&)> on_event;
         std::function<void(bool ready, std::string reason)> on_readiness;
         // A broker message dropped because it is not an event: where it came from and why.
         std::function<void(std::string_view exchange, std::string_view why)> on_malformed;
+        // An answer to a request (see send_request); may be empty when nobody asks.
+        reply_handler on_reply;
     };
-    // Empty text: the broker took the event; otherwise why it did not.
+    // Empty text: the broker took the event (or request); otherwise why it did not.
     using publish_done = std::function<void(std::string_view error)>;
 
     virtual ~bus() = default;
@@ -86,6 +128,17 @@ public:
     // was full); any thread, for /metrics.
     virtual std::uint64_t dropped_events() const { return 0; }
     virtual void unsubscribe(std::string_view exchange, std::string_view routing_key) = 0;
+
+    // True when send_request can reach back ends through this bus's broker. Any thread.
+    virtual bool carries_requests() const { return false; }
+    // `done` exactly once on the bus thread, like publish: empty once the broker took the
+    // request (RabbitMQ: publisher confirm; Redis: XADD answered), else why. While not ready: at
+    // once, with the reason. `done` may be empty when nobody waits.
+    virtual void send_request(bus_request /*request*/, publish_done done) {
+        if (done) {
+            done("this bus carries no requests to back ends");
+        }
+    }
 };
 
 // Makes a bus bound to the bus thread's executor. Configuration (a broker URL) is captured by

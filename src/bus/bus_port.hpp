@@ -1,5 +1,6 @@
 #pragma once
-// What shards and the HTTP API see of the bus: publishing, interest, readiness.
+// What shards, the HTTP API and the back-end client see of the bus: publishing, interest,
+// readiness, and requests to application back ends with their answers.
 
 #include "bus/bus.hpp"
 #include "pubsub/topic.hpp"
@@ -29,6 +30,19 @@ public:
     // For /readyz and /metrics, not for a hot path.
     virtual bool is_ready() const = 0;
     virtual std::string not_ready_reason() const = 0; // empty when ready
+
+    // Requests to application back ends through the broker (bus.hpp says how each broker
+    // carries them and how a worker answers).
+    // Any thread. `done` (may be empty) runs on the bus thread, once: empty once the broker took
+    // the request, else why (at once when the bus is not ready, or carries no requests); not
+    // at all when the bus thread stops first.
+    virtual void send_request(bus_request request, bus::publish_done done) = 0;
+    // True when the bus carries requests (RabbitMQ, Redis; not the memory bus). Any thread.
+    virtual bool carries_requests() const = 0;
+    // Where answers go: called on the bus thread with each answer the broker brings, also one
+    // whose correlation id the caller no longer knows (it decides that the answer is late). Set
+    // it once, before start; answers arriving while none is set are dropped.
+    virtual void on_reply(bus::reply_handler handler) = 0;
 
 protected:
     // Nobody owns a bus through its port.

@@ -29,6 +29,9 @@ void bus_thread::start() {
              [this](bool ready, std::string reason) { on_readiness(ready, std::move(reason)); },
              [this](std::string_view exchange, std::string_view why) {
                  on_malformed(exchange, why);
+             },
+             [this](std::string_view correlation_id, std::string_view body) {
+                 on_reply_arrived(correlation_id, body);
              }});
     });
     thread_ = std::thread([this] { io_.run(); });
@@ -65,6 +68,25 @@ void bus_thread::publish(bus_event event, bus::publish_done done) {
                 done(error);
             }
         });
+    });
+}
+
+void bus_thread::send_request(bus_request request, bus::publish_done done) {
+    net::post(io_, [this, request = std::move(request), done = std::move(done)]() mutable {
+        if (!bus_ready_) {
+            if (done) {
+                done(not_ready_reason());
+            }
+            return;
+        }
+        bus_->send_request(std::move(request), std::move(done));
+    });
+}
+
+void bus_thread::on_reply(bus::reply_handler handler) {
+    // Posted, not set here: the bus thread may be running and reading it.
+    net::post(io_, [this, handler = std::move(handler)]() mutable {
+        reply_handler_ = std::move(handler);
     });
 }
 
@@ -116,6 +138,12 @@ void bus_thread::on_malformed(std::string_view exchange, std::string_view why) {
         last_malformed_log_ = now;
         log::warn("dropped a message on exchange \"{}\" that is not an event ({}); {} so far",
                   exchange, why, events_malformed_.value());
+    }
+}
+
+void bus_thread::on_reply_arrived(std::string_view correlation_id, std::string_view body) {
+    if (reply_handler_) {
+        reply_handler_(correlation_id, body);
     }
 }
 

@@ -22,6 +22,14 @@ namespace herald {
 // The thread that owns the bus and the interest table, with an io_context of its own. Other
 // threads reach it only through bus_port, whose calls are posted here. start and stop belong
 // to the owner (the server), called from one thread.
+//
+// Requests to back ends go to the bus as they come. Answers come back through the one reply
+// handler whichever connection brings them: the bus is started once, with it, and keeps
+// delivering across reconnects. What a reconnect loses is lost for good: a request sent before
+// it whose answer goes to the old connection's reply address (RabbitMQ names the node's queue
+// anew on each connection, and deletes the old one with its connection) is never answered,
+// and its caller's timeout ends it. A request asked for while the bus is not ready fails at
+// once with the reason.
 class bus_thread final : public bus_port {
 public:
     // Called on the bus thread for each event some shard wants. `wanted` is the union of what
@@ -49,6 +57,11 @@ public:
     void remove_interest(std::string exchange, std::string routing_key, unsigned shard,
                          dialect_id dialect) override;
     bool takes_every_event() const override { return bus_->takes_every_event(); }
+    // `done` runs on the bus thread: at once with the reason when the bus is not ready.
+    void send_request(bus_request request, bus::publish_done done) override;
+    bool carries_requests() const override { return bus_->carries_requests(); }
+    // Meant for before start; from any thread, it takes effect once the bus thread gets to it.
+    void on_reply(bus::reply_handler handler) override;
     bool is_ready() const override { return ready_.load(std::memory_order_acquire); }
     std::string not_ready_reason() const override;
 
@@ -64,6 +77,7 @@ public:
 private:
     void on_event(const bus_event& event);
     void on_malformed(std::string_view exchange, std::string_view why);
+    void on_reply_arrived(std::string_view correlation_id, std::string_view body);
     void on_readiness(bool ready, std::string reason);
     void set_readiness(bool ready, std::string reason);
 
@@ -73,6 +87,7 @@ private:
     fanout deliver_;
     interest interest_;
     std::vector<interest::reached> reached_; // on_event's scratch, kept between events
+    bus::reply_handler reply_handler_;       // bus thread only
     // Bus thread only. Subscriptions are sent only while the bus is ready: when it becomes
     // ready, every wanted topic is subscribed anyway.
     bool bus_ready_ = false;

@@ -31,6 +31,12 @@ void memory_bus::publish(bus_event event, publish_done done) {
     }
 }
 
+void memory_bus::send_request(bus_request, publish_done done) {
+    if (running_ && done) {
+        done(no_requests);
+    }
+}
+
 void memory_bus::subscribe(std::string_view exchange, std::string_view routing_key) {
     if (!running_) {
         return;

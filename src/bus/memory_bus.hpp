@@ -16,7 +16,8 @@ namespace herald {
 
 // The embedded bus: one node, no broker, no set-up. It honours the whole bus contract: ready
 // as soon as it starts; a published event is delivered at once (from inside publish), in
-// publish order, only when its topic is subscribed or a subscribed pattern matches it.
+// publish order, only when its topic is subscribed or a subscribed pattern matches it. It has
+// no broker to carry requests to back-end workers: each request fails at once.
 // Lives on the bus thread, like every bus.
 class memory_bus final : public bus {
 public:
@@ -31,6 +32,12 @@ public:
     void subscribe(std::string_view exchange, std::string_view routing_key) override;
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
     bool takes_every_event() const override { return true; }
+    bool carries_requests() const override { return false; }
+    // Fails at once, from inside the call, saying so.
+    void send_request(bus_request request, publish_done done) override;
+
+    static constexpr std::string_view no_requests =
+        "the memory bus carries no requests to back ends (RabbitMQ and Redis buses do)";
 
 private:
     bool subscribed(std::string_view exchange, std::string_view routing_key) const;

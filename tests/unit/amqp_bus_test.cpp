@@ -12,14 +12,16 @@
 #include "bus/amqp/amqp_url.hpp"
 #include "bus/amqp/confirm_tracker.hpp"
 #include "bus/amqp/publish_tracker.hpp"
+#include "bus/amqp/request_returns.hpp"
 #include "bus/bus_settings.hpp"
+#include "bus_test_support.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <amqp.h>
-#include <amqp_tcp_socket.h>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -27,10 +29,8 @@
 #include <future>
 #include <gtest/gtest.h>
 #include <mutex>
-#include <netinet/in.h>
 #include <stdexcept>
 #include <string>
-#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -40,6 +40,9 @@ namespace {
 
 namespace net = boost::asio;
 using namespace std::chrono_literals;
+using bus_test::amqp_bytes;
+using bus_test::amqp_check;
+using bus_test::closed_port;
 
 constexpr auto patience = 15s; // a loaded CI machine; a passing case never waits this long
 
@@ -48,40 +51,12 @@ std::string broker_url() {
     return url == nullptr ? std::string() : std::string(url);
 }
 
-// A TCP port on 127.0.0.1 where nothing listens (bound, then closed).
-int closed_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
-amqp_bytes_t bytes_of(std::string_view s) {
-    return {s.size(), const_cast<char*>(s.data())};
-}
-
 // Another client of the broker, as a back end is: plain rabbitmq-c, blocking, on the test's
 // thread. It publishes with no properties at all (no content type, no headers), as Myxi does.
 class raw_client {
 public:
-    explicit raw_client(const std::string& url) {
-        const auto endpoint = parse_amqp_url(url);
-        if (!endpoint) {
-            throw std::runtime_error(endpoint.error());
-        }
-        state_ = amqp_new_connection();
-        amqp_socket_t* socket = amqp_tcp_socket_new(state_);
-        if (amqp_socket_open(socket, endpoint->host.c_str(), endpoint->port) != AMQP_STATUS_OK) {
-            throw std::runtime_error("raw_client: cannot connect");
-        }
-        check(amqp_login(state_, endpoint->vhost.c_str(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
-                         endpoint->user.c_str(), endpoint->password.c_str()),
-              "login");
+    explicit raw_client(const std::string& url)
+        : state_(bus_test::amqp_client(url)) {
         open();
     }
     ~raw_client() {
@@ -92,14 +67,14 @@ public:
     raw_client& operator=(const raw_client&) = delete;
 
     void declare_exchange(const std::string& name, const char* type, bool durable) {
-        amqp_exchange_declare(state_, channel_, bytes_of(name), amqp_cstring_bytes(type), false,
+        amqp_exchange_declare(state_, channel_, amqp_bytes(name), amqp_cstring_bytes(type), false,
                               durable, false, false, amqp_empty_table);
-        check(amqp_get_rpc_reply(state_), "exchange.declare");
+        amqp_check(amqp_get_rpc_reply(state_), "exchange.declare");
     }
     // A passive declare: true when the exchange exists.
     bool exchange_exists(const std::string& name) {
-        amqp_exchange_declare(state_, channel_, bytes_of(name), amqp_cstring_bytes("direct"), true,
-                              false, false, false, amqp_empty_table);
+        amqp_exchange_declare(state_, channel_, amqp_bytes(name), amqp_cstring_bytes("direct"),
+                              true, false, false, false, amqp_empty_table);
         if (amqp_get_rpc_reply(state_).reply_type == AMQP_RESPONSE_NORMAL) {
             return true;
         }
@@ -109,7 +84,7 @@ public:
     }
     // Quietly: a missing exchange is fine.
     void delete_exchange(const std::string& name) {
-        amqp_exchange_delete(state_, channel_, bytes_of(name), false);
+        amqp_exchange_delete(state_, channel_, amqp_bytes(name), false);
         if (amqp_get_rpc_reply(state_).reply_type != AMQP_RESPONSE_NORMAL) {
             ++channel_; // the broker closed that channel
             open();
@@ -117,20 +92,26 @@ public:
     }
     void publish(const std::string& exchange, const std::string& routing_key,
                  std::string_view body) {
-        ASSERT_EQ(amqp_basic_publish(state_, channel_, bytes_of(exchange), bytes_of(routing_key),
-                                     false, false, nullptr, bytes_of(body)),
+        ASSERT_EQ(amqp_basic_publish(state_, channel_, amqp_bytes(exchange),
+                                     amqp_bytes(routing_key), false, false, nullptr,
+                                     amqp_bytes(body)),
                   AMQP_STATUS_OK);
+    }
+    // A back end's work queue: not exclusive, so the bus's connection may publish to it.
+    void declare_queue(const std::string& name) {
+        amqp_queue_declare(state_, channel_, amqp_bytes(name), false, false, false, false,
+                           amqp_empty_table);
+        amqp_check(amqp_get_rpc_reply(state_), "queue.declare");
+    }
+    void delete_queue(const std::string& name) {
+        amqp_queue_delete(state_, channel_, amqp_bytes(name), false, false);
+        amqp_check(amqp_get_rpc_reply(state_), "queue.delete");
     }
 
 private:
     void open() {
         amqp_channel_open(state_, channel_);
-        check(amqp_get_rpc_reply(state_), "channel.open");
-    }
-    static void check(const amqp_rpc_reply_t& reply, const char* what) {
-        if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-            throw std::runtime_error(std::string("raw_client: ") + what + " failed");
-        }
+        amqp_check(amqp_get_rpc_reply(state_), "channel.open");
     }
 
     amqp_connection_state_t state_ = nullptr;
@@ -210,6 +191,12 @@ protected:
                              record([&] {
                                  malformed_.emplace_back(std::string(exchange), std::string(why));
                              });
+                         },
+                         [this](std::string_view correlation_id, std::string_view body) {
+                             record([&] {
+                                 replies_.emplace_back(std::string(correlation_id),
+                                                       std::string(body));
+                             });
                          }});
         });
     }
@@ -274,12 +261,21 @@ protected:
         });
     }
 
+    std::vector<std::string> confirms() {
+        std::lock_guard lock(mutex_);
+        return confirms_;
+    }
+    void record_confirm(std::string_view error) {
+        record([&] { confirms_.emplace_back(error); });
+    }
+
     bus_settings settings_;
     std::unique_ptr<amqp_bus> bus_;
     std::mutex mutex_;
     std::vector<bus_event> events_;
     std::vector<std::pair<bool, std::string>> readiness_;
     std::vector<std::pair<std::string, std::string>> malformed_;
+    std::vector<std::pair<std::string, std::string>> replies_;
     std::vector<std::string> confirms_;
     std::string prefix_;
     net::io_context io_{1};
@@ -508,6 +504,76 @@ TEST_F(amqp_bus_test, an_unreachable_broker_is_reported_with_the_password_masked
     });
     EXPECT_FALSE(answer.empty());
     // TearDown stops it while it is between attempts: stop must not wait for the backoff.
+}
+
+TEST_F(amqp_bus_test, a_request_to_a_queue_nobody_declared_fails_naming_the_queue) {
+    if (!need_broker()) {
+        GTEST_SKIP() << "HERALD_TEST_AMQP_URL is not set";
+    }
+    const auto there = prefix_ + "there";
+    const auto missing = prefix_ + "missing";
+    raw_client raw(broker_url());
+    raw.declare_queue(there);
+    start();
+    ASSERT_TRUE(wait_readiness(true));
+    // In flight together, with one correlation id: the returned one is told from the others.
+    // The broker confirms the returned one at once, maybe before the others: "i: answer".
+    on_bus([&] {
+        int i = 0;
+        for (const auto& queue : {there, missing, there}) {
+            bus_->send_request({queue, "same-id", "{}"}, [this, i](std::string_view error) {
+                record_confirm(std::to_string(i) + ": " + std::string(error));
+            });
+            ++i;
+        }
+    });
+    ASSERT_TRUE(wait([this] { return confirms_.size() >= 3; }));
+    auto answers = confirms();
+    std::sort(answers.begin(), answers.end());
+    EXPECT_EQ(answers[0], "0: ");
+    EXPECT_NE(answers[1].find("1: rabbitmq at amqp://"), std::string::npos) << answers[1];
+    EXPECT_NE(answers[1].find("no back-end queue \"" + missing + "\""), std::string::npos)
+        << answers[1];
+    EXPECT_EQ(answers[2], "2: ");
+    raw.delete_queue(there);
+}
+
+TEST_F(amqp_bus_test, a_message_through_the_default_exchange_without_correlation_id_is_no_answer) {
+    if (!need_broker()) {
+        GTEST_SKIP() << "HERALD_TEST_AMQP_URL is not set";
+    }
+    start();
+    ASSERT_TRUE(wait_readiness(true));
+    std::string queue;
+    on_bus([&] { queue = bus_->node_queue(); });
+    raw_client raw(broker_url());
+    // No properties at all: read as an event, and this body is none.
+    raw.publish("", queue, R"({"correlation_id":"c-1"})");
+    ASSERT_TRUE(wait([this] { return !malformed_.empty(); }));
+    std::lock_guard lock(mutex_);
+    EXPECT_EQ(malformed_[0], std::make_pair(std::string(), std::string("no \"event\"")));
+    EXPECT_TRUE(replies_.empty());
+}
+
+TEST(amqp_requests, a_return_marks_the_oldest_request_with_its_queue_and_id_for_its_ack) {
+    request_returns returns;
+    returns.sent(1, "a", "q1");
+    returns.sent(2, "a", "q2");
+    returns.sent(3, "a", "q2");
+    returns.sent(5, "b", "q3");
+    returns.returned("a", "q2");
+    returns.returned("nobody", "q1");             // not a request of ours: ignored
+    EXPECT_FALSE(returns.confirmed(1)->returned); // the same id, another queue
+    const auto second = returns.confirmed(2);
+    ASSERT_TRUE(second);
+    EXPECT_TRUE(second->returned);
+    EXPECT_EQ(second->queue, "q2");
+    EXPECT_FALSE(returns.confirmed(3)->returned); // the oldest one took the return
+    EXPECT_FALSE(returns.confirmed(4));           // an event's publish
+    returns.returned("b", "q3");
+    EXPECT_TRUE(returns.confirmed(5)->returned);
+    EXPECT_FALSE(returns.confirmed(5)); // once
+    EXPECT_EQ(returns.size(), 0u);
 }
 
 TEST(amqp_url, reads_the_parts_and_masks_the_password) {

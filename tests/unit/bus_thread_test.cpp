@@ -24,6 +24,7 @@ struct fake_record {
     std::mutex mutex;
     std::vector<std::string> calls; // "start", "stop", "subscribe ex rk", "unsubscribe ex rk"
     std::vector<bus_event> published;
+    std::vector<bus_request> requests;
     std::vector<bool> port_ready_at_subscribe;
     int off_thread = 0;
     bus::handlers handlers;         // touched on the bus thread only
@@ -47,6 +48,17 @@ public:
             std::lock_guard lock(record_->mutex);
             check_thread();
             record_->published.push_back(std::move(event));
+        }
+        if (done) {
+            done({});
+        }
+    }
+    bool carries_requests() const override { return true; }
+    void send_request(bus_request request, publish_done done) override {
+        {
+            std::lock_guard lock(record_->mutex);
+            check_thread();
+            record_->requests.push_back(std::move(request));
         }
         if (done) {
             done({});
@@ -290,6 +302,76 @@ TEST_F(bus_thread_test, publishes_from_many_threads_all_arrive_and_are_counted) 
         EXPECT_EQ(e.payload, std::to_string(n));
         ++n;
     }
+}
+
+// What the reply handler got, and whether always on the bus thread.
+struct reply_log {
+    std::mutex mutex;
+    std::vector<std::pair<std::string, std::string>> replies;
+    int off_thread = 0;
+};
+
+bus::reply_handler log_replies(bus_thread& subject, std::shared_ptr<reply_log> log) {
+    return [&subject, log](std::string_view correlation_id, std::string_view body) {
+        const auto executor = subject.executor();
+        const auto* io = executor.target<net::io_context::executor_type>();
+        std::lock_guard lock(log->mutex);
+        log->off_thread += io != nullptr && io->running_in_this_thread() ? 0 : 1;
+        log->replies.emplace_back(correlation_id, body);
+    };
+}
+
+TEST_F(bus_thread_test, a_request_goes_to_the_bus_and_its_answer_to_the_reply_handler) {
+    auto log = std::make_shared<reply_log>();
+    subject.on_reply(log_replies(subject, log));
+    subject.start();
+    EXPECT_TRUE(subject.carries_requests());
+    std::promise<std::string> answered;
+    subject.send_request({"work", "c-1", R"({"kind":"touch"})"},
+                         [&](std::string_view error) { answered.set_value(std::string(error)); });
+    auto answer = answered.get_future();
+    ASSERT_EQ(answer.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(answer.get(), "");
+    {
+        std::lock_guard lock(fake->mutex);
+        EXPECT_EQ(fake->requests,
+                  (std::vector<bus_request>{{"work", "c-1", R"({"kind":"touch"})"}}));
+    }
+    on_bus([&] { fake->handlers.on_reply("c-1", R"({"allow":true})"); });
+    std::lock_guard lock(log->mutex);
+    EXPECT_EQ(log->replies,
+              (std::vector<std::pair<std::string, std::string>>{{"c-1", R"({"allow":true})"}}));
+    EXPECT_EQ(log->off_thread, 0);
+}
+
+TEST_F(bus_thread_test, a_request_while_the_bus_is_not_ready_fails_at_once_with_the_reason) {
+    subject.start();
+    report(false, "connection refused");
+    std::string why;
+    subject.send_request({"work", "c-1", "{}"}, [&](std::string_view error) { why = error; });
+    settle();
+    EXPECT_EQ(why, "connection refused");
+    std::lock_guard lock(fake->mutex);
+    EXPECT_TRUE(fake->requests.empty());
+}
+
+TEST_F(bus_thread_test, answers_keep_coming_to_the_reply_handler_after_a_reconnect) {
+    auto log = std::make_shared<reply_log>();
+    subject.on_reply(log_replies(subject, log));
+    subject.start();
+    on_bus([&] { fake->handlers.on_reply("1", "{}"); });
+    report(false, "connection lost");
+    report(true, "");
+    on_bus([&] { fake->handlers.on_reply("2", "{}"); });
+    std::lock_guard lock(log->mutex);
+    EXPECT_EQ(log->replies,
+              (std::vector<std::pair<std::string, std::string>>{{"1", "{}"}, {"2", "{}"}}));
+}
+
+TEST_F(bus_thread_test, an_answer_with_no_reply_handler_set_is_dropped) {
+    subject.start();
+    on_bus([&] { fake->handlers.on_reply("1", "{}"); }); // nothing to call, nothing breaks
+    EXPECT_TRUE(subject.is_ready());
 }
 
 TEST_F(bus_thread_test, stop_stops_the_bus_once_and_says_stopped) {

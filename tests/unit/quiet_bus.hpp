@@ -13,6 +13,9 @@ struct quiet_bus final : bus_port {
     bool takes_every_event() const override { return true; }
     bool is_ready() const override { return true; }
     std::string not_ready_reason() const override { return {}; }
+    void send_request(bus_request, bus::publish_done) override {}
+    bool carries_requests() const override { return false; }
+    void on_reply(bus::reply_handler) override {}
 };
 
 } // namespace herald::testing

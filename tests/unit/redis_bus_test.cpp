@@ -6,8 +6,10 @@
 #include "bus/bus.hpp"
 #include "bus/bus_settings.hpp"
 #include "bus/redis/channel_template.hpp"
+#include "bus/redis/redis_bus.hpp"
 #include "bus/redis/redis_bus_factory.hpp"
 #include "bus/redis/redis_url.hpp"
+#include "bus/redis/reply_message.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -100,6 +102,22 @@ TEST(redis_channel_template, a_template_needs_one_routing_key_and_at_most_one_ex
     EXPECT_FALSE(redis_channel_template::parse("{routing_key}:{routing_key}"));
     EXPECT_FALSE(redis_channel_template::parse("{exchange}{exchange}{routing_key}"));
     EXPECT_TRUE(redis_channel_template::parse("pre{fix}:{routing_key}"));
+}
+
+TEST(redis_reply, the_correlation_id_is_the_string_member_of_the_answer_object) {
+    EXPECT_EQ(*reply_correlation_id(R"({"allow":true,"correlation_id":"c-1"})"), "c-1");
+    EXPECT_EQ(*reply_correlation_id(R"( { "correlation_id" : "\u00e9\"x" } )"), "\u00e9\"x");
+    EXPECT_EQ(*reply_correlation_id(R"({"correlation_id":"a","correlation_id":"b"})"), "a");
+}
+
+TEST(redis_reply, anything_else_is_refused_with_a_reason) {
+    EXPECT_EQ(reply_correlation_id("not json").error(), "a reply that is not JSON");
+    EXPECT_EQ(reply_correlation_id(R"({"correlation_id":"x")").error(), "a reply that is not JSON");
+    EXPECT_EQ(reply_correlation_id(R"(["correlation_id"])").error(),
+              "a reply that is not a JSON object");
+    EXPECT_EQ(reply_correlation_id(R"({"id":"x"})").error(), "a reply without \"correlation_id\"");
+    EXPECT_EQ(reply_correlation_id(R"({"correlation_id":7})").error(),
+              "a reply whose \"correlation_id\" is not a string");
 }
 
 TEST(redis_url, host_port_password_and_database_come_from_the_url) {
@@ -407,6 +425,9 @@ protected:
                          },
                          [this](std::string_view exchange, std::string_view why) {
                              record([&] { malformed_.emplace_back(exchange, why); });
+                         },
+                         [this](std::string_view correlation_id, std::string_view body) {
+                             record([&] { replies_.emplace_back(correlation_id, body); });
                          }});
         });
     }
@@ -493,6 +514,31 @@ protected:
     std::vector<bus_event> events_;
     std::vector<std::pair<bool, std::string>> readiness_;
     std::vector<std::pair<std::string, std::string>> malformed_;
+    std::vector<std::pair<std::string, std::string>> replies_;
+
+    std::string reply_channel() {
+        std::string out;
+        on_bus([&] { out = dynamic_cast<const redis_bus&>(*bus_).reply_channel(); });
+        return out;
+    }
+    std::vector<std::pair<std::string, std::string>> replies() {
+        std::lock_guard lock(mutex_);
+        return replies_;
+    }
+    // Sends a request through the bus and waits for its answer: "" or the reason.
+    std::string send_request(bus_request request) {
+        auto answer = std::make_shared<std::promise<std::string>>();
+        auto answered = answer->get_future();
+        on_bus([&] {
+            bus_->send_request(std::move(request), [answer](std::string_view error) {
+                answer->set_value(std::string(error));
+            });
+        });
+        if (answered.wait_for(patience) != std::future_status::ready) {
+            return "no answer";
+        }
+        return answered.get();
+    }
 
 private:
     template <class F> void record(F f) {
@@ -723,6 +769,68 @@ TEST_F(redis_bus_test, a_first_url_that_does_not_answer_is_skipped_for_the_next)
     const auto states = readiness();
     ASSERT_EQ(states.size(), 2u);
     EXPECT_NE(states[0].second.find(std::to_string(nobody)), std::string::npos) << states[0].second;
+}
+
+} // namespace
+} // namespace herald
+
+namespace herald {
+namespace {
+
+TEST_F(redis_bus_test, a_request_is_one_stream_entry_and_one_without_a_stream_fails_at_once) {
+    auto& server = start_server();
+    ASSERT_TRUE(server.running());
+    start({server.url()});
+    ASSERT_TRUE(wait_until_ready());
+    // Answered once XADD is; the fields themselves are checked by bus_requests_test.cpp.
+    ASSERT_EQ(send_request({"work", "c-1", R"({"kind":"touch"})"}), "");
+    ASSERT_EQ(send_request({"work", "c-2", R"({"kind":"touch"})"}), "");
+    raw_client worker(server.port());
+    EXPECT_EQ(worker.command({"XLEN", "work"}), "2");
+    EXPECT_EQ(send_request({"", "c-3", "{}"}), "a request needs a stream to go to");
+}
+
+TEST_F(redis_bus_test,
+       a_message_on_the_reply_channel_without_a_string_correlation_id_is_malformed) {
+    auto& server = start_server();
+    ASSERT_TRUE(server.running());
+    start({server.url()});
+    ASSERT_TRUE(wait_until_ready());
+    const auto channel = reply_channel();
+    raw_client worker(server.port());
+    EXPECT_EQ(worker.command({"PUBLISH", channel, "not json"}), "1");
+    EXPECT_EQ(worker.command({"PUBLISH", channel, R"({"correlation_id":7})"}), "1");
+    EXPECT_EQ(worker.command({"PUBLISH", channel, R"({"correlation_id":"c-1","n":1})"}), "1");
+    ASSERT_TRUE(wait([&] { return !replies_.empty(); }));
+    EXPECT_EQ(replies(), (std::vector<std::pair<std::string, std::string>>{
+                             {"c-1", R"({"correlation_id":"c-1","n":1})"}}));
+    EXPECT_EQ(malformed(), (std::vector<std::pair<std::string, std::string>>{
+                               {channel, "a reply that is not JSON"},
+                               {channel, "a reply whose \"correlation_id\" is not a string"}}));
+    EXPECT_TRUE(events().empty());
+}
+
+TEST_F(redis_bus_test, after_a_reconnect_the_reply_channel_is_held_again_and_answers_arrive) {
+    auto& server = start_server();
+    ASSERT_TRUE(server.running());
+    start({server.url()});
+    ASSERT_TRUE(wait_until_ready());
+    const auto channel = reply_channel();
+
+    server.kill_hard();
+    ASSERT_TRUE(wait_until_not_ready());
+    // Not connected: a request is answered at once, with the reason.
+    EXPECT_NE(send_request({"work", "c-0", "{}"}).find("not connected"), std::string::npos);
+
+    ASSERT_TRUE(server.restart());
+    ASSERT_TRUE(wait_until_ready(2));
+    EXPECT_EQ(reply_channel(), channel); // the node's for the bus's life
+    ASSERT_EQ(send_request({"work", "c-1", "{}"}), "");
+    raw_client worker(server.port());
+    // Subscribed before ready: one subscriber (this node) hears it.
+    EXPECT_EQ(worker.command({"PUBLISH", channel, R"({"correlation_id":"c-1"})"}), "1");
+    ASSERT_TRUE(wait([&] { return !replies_.empty(); }));
+    EXPECT_EQ(replies()[0].first, "c-1");
 }
 
 } // namespace

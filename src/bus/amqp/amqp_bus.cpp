@@ -49,6 +49,20 @@ std::string_view unusable_topic(std::string_view exchange, std::string_view rout
     return {};
 }
 
+// Why AMQP cannot carry this request, or empty.
+std::string_view unusable_request(const bus_request& request) {
+    if (request.destination.empty()) {
+        return "a request needs a queue to go to";
+    }
+    if (request.correlation_id.empty()) {
+        return "a request needs a correlation id: an answer without one is not told from an event";
+    }
+    if (request.destination.size() > 255 || request.correlation_id.size() > 255) {
+        return "AMQP limits queue names and correlation ids to 255 bytes";
+    }
+    return {};
+}
+
 // The body Myxi's push_event writes: {"event":E,"payload":P}, plus the other members.
 std::string body_of(const bus_event& event) {
     std::string body;
@@ -108,30 +122,42 @@ void amqp_bus::stop() {
 }
 
 void amqp_bus::publish(bus_event event, publish_done done) {
-    if (!running()) {
-        return;
-    }
-    if (!ready_) {
-        if (done) {
-            const auto why = reason_; // done may stop the bus, which changes reason_
-            done(why);
-        }
-        return;
-    }
-    if (const auto why = unusable_topic(event.exchange, event.routing_key); !why.empty()) {
-        if (done) {
-            done(why);
-        }
+    const auto id = admit(done, unusable_topic(event.exchange, event.routing_key));
+    if (!id) {
         return;
     }
     auto body = body_of(event);
-    std::uint64_t id = 0;
-    if (done) {
-        id = waiting_.add(std::move(done), clock::now());
-        arm_timer();
-    }
-    commands_.push(publish_command{id, std::move(event.exchange), std::move(event.routing_key),
+    commands_.push(publish_command{*id, std::move(event.exchange), std::move(event.routing_key),
                                    std::move(body)});
+}
+
+void amqp_bus::send_request(bus_request request, publish_done done) {
+    const auto id = admit(done, unusable_request(request));
+    if (!id) {
+        return;
+    }
+    commands_.push(request_command{*id, std::move(request.destination),
+                                   std::move(request.correlation_id), std::move(request.body)});
+}
+
+std::optional<std::uint64_t> amqp_bus::admit(publish_done& done, std::string_view unusable) {
+    if (!running()) {
+        return std::nullopt;
+    }
+    // A copy: done may stop the bus, which changes reason_.
+    const std::string why = ready_ ? std::string(unusable) : reason_;
+    if (!why.empty()) {
+        if (done) {
+            done(why);
+        }
+        return std::nullopt;
+    }
+    if (!done) {
+        return 0;
+    }
+    const auto id = waiting_.add(std::move(done), clock::now());
+    arm_timer();
+    return id;
 }
 
 void amqp_bus::subscribe(std::string_view exchange, std::string_view routing_key) {
@@ -217,7 +243,11 @@ void amqp_bus::on_deliveries(std::uint64_t generation, std::vector<delivery>& ba
         if (!running()) {
             return;
         }
-        if (d.malformed.empty()) {
+        if (d.reply) {
+            if (callbacks_.on_reply) {
+                callbacks_.on_reply(d.correlation_id, d.body);
+            }
+        } else if (d.malformed.empty()) {
             callbacks_.on_event(d.event);
         } else {
             callbacks_.on_malformed(d.event.exchange, d.malformed);

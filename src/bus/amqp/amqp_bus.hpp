@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -36,6 +37,15 @@ namespace herald {
 // subscribes every wanted topic again. Deliveries are acknowledged once the bus thread has
 // handled them, with a prefetch window: with no-ack the broker would push its whole backlog
 // into the node's memory, and x-max-length would never drop anything.
+//
+// Requests to back ends: published to the default exchange with the queue as routing key, the
+// mandatory flag, reply_to = the node's queue and correlation_id, answered once the broker
+// confirms (or returns it: no back-end queue of that name). A worker answers to the default
+// exchange with routing key reply_to and the same correlation_id; such a delivery (default
+// exchange, correlation_id set) is an answer, handed to on_reply, never parsed as an event. The
+// node's queue is named anew on each connection, so an answer sent to the queue of a
+// connection that is gone is lost; its request times out at its caller. Answers count against
+// the node's queue like events (max_queue_length, drop-head).
 class amqp_bus final : public bus, private io_events {
 public:
     static constexpr std::uint16_t prefetch = amqp_io_thread::prefetch;
@@ -48,6 +58,8 @@ public:
     void publish(bus_event event, publish_done done) override;
     void subscribe(std::string_view exchange, std::string_view routing_key) override;
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
+    bool carries_requests() const override { return true; }
+    void send_request(bus_request request, publish_done done) override;
 
     // Events the node's queue dropped, oldest first, because it was full; counted through a
     // drop queue the node's queue dead-letters them to. Any thread: meant for /metrics.
@@ -71,6 +83,10 @@ private:
     void on_deliveries(std::uint64_t generation, std::vector<delivery>& batch);
     void on_results(std::vector<publish_result>& results);
     void arm_timer();
+    // The id the I/O thread will answer a publish or request with (0: nobody waits), or
+    // nothing when it cannot go now (stopped; or not ready, or `unusable` says why, and `done`
+    // has been told).
+    std::optional<std::uint64_t> admit(publish_done& done, std::string_view unusable);
 
     bool running() const { return phase_ == phase::running; }
 

@@ -302,6 +302,22 @@ void amqp_connection::publish(std::string_view exchange, std::string_view routin
     }
 }
 
+void amqp_connection::publish_request(std::string_view queue, std::string_view reply_to,
+                                      std::string_view correlation_id, std::string_view body) {
+    amqp_basic_properties_t properties{};
+    properties._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
+                        AMQP_BASIC_REPLY_TO_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG;
+    properties.content_type = amqp_cstring_bytes("application/json");
+    properties.delivery_mode = 1; // not persistent: a request outlives no timeout
+    properties.reply_to = bytes_of(reply_to);
+    properties.correlation_id = bytes_of(correlation_id);
+    const int rc = amqp_basic_publish(state_.get(), data_channel, amqp_empty_bytes, bytes_of(queue),
+                                      true, false, &properties, bytes_of(body));
+    if (rc != AMQP_STATUS_OK) {
+        lost(fmt::format("basic.publish: {}", amqp_error_string2(rc)));
+    }
+}
+
 void amqp_connection::ack(std::uint64_t delivery_tag) {
     const int rc = amqp_basic_ack(state_.get(), data_channel, delivery_tag, true);
     if (rc != AMQP_STATUS_OK) {
@@ -326,15 +342,19 @@ std::optional<amqp_frame_t> amqp_connection::next_frame() {
     lost(amqp_error_string2(rc));
 }
 
-std::string amqp_connection::read_body(amqp_channel_t channel) {
+amqp_received amqp_connection::read_message(amqp_channel_t channel) {
     amqp_message_t message{};
     const auto reply = amqp_read_message(state_.get(), channel, &message, 0);
     if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
         lost("reading a message: " + describe(reply));
     }
-    auto body = text_of(message.body);
+    amqp_received out;
+    out.body = text_of(message.body);
+    if ((message.properties._flags & AMQP_BASIC_CORRELATION_ID_FLAG) != 0) {
+        out.correlation_id = text_of(message.properties.correlation_id);
+    }
     amqp_destroy_message(&message);
-    return body;
+    return out;
 }
 
 void amqp_connection::release_buffers() {

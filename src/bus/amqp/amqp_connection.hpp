@@ -19,6 +19,12 @@ struct connection_lost {
     std::string reason;
 };
 
+// A message's body and the property that tells an answer from an event.
+struct amqp_received {
+    std::string body;
+    std::optional<std::string> correlation_id; // the property, when set
+};
+
 struct amqp_connection_options {
     std::chrono::milliseconds connect_timeout{5000}; // TCP connect, login, and every RPC
     std::chrono::seconds heartbeat{10};
@@ -70,6 +76,11 @@ public:
     void consume(std::string_view queue, std::uint16_t prefetch);
     // basic.publish, application/json, not persistent: the broker numbers it for its confirm.
     void publish(std::string_view exchange, std::string_view routing_key, std::string_view body);
+    // A request to the queue `queue` through the default exchange, mandatory (the broker
+    // returns it when no queue has that name), with reply_to and correlation_id; otherwise as
+    // publish, and numbered with the publishes.
+    void publish_request(std::string_view queue, std::string_view reply_to,
+                         std::string_view correlation_id, std::string_view body);
     // basic.ack of every delivery up to `delivery_tag`.
     void ack(std::uint64_t delivery_tag);
 
@@ -79,8 +90,8 @@ public:
     // The next frame, reading what the socket has without waiting; nullopt when there is none.
     // Sends a heartbeat when one is due. The frame's data lives until release_buffers().
     std::optional<amqp_frame_t> next_frame();
-    // The body of the message whose basic.deliver (or basic.return) was just read.
-    std::string read_body(amqp_channel_t channel);
+    // The message whose basic.deliver (or basic.return) was just read.
+    amqp_received read_message(amqp_channel_t channel);
     void release_buffers();
     // Answers the broker's channel.close (or connection.close, channel 0).
     void close_ok(amqp_channel_t channel);

@@ -18,6 +18,16 @@ struct publish_command {
     std::string body;
 };
 
+// A request to back-end workers: basic.publish to the default exchange with the queue as
+// routing key, the mandatory flag, reply_to = the node's queue on the connection it goes out
+// on, and correlation_id; with publisher confirms, like publish_command.
+struct request_command {
+    std::uint64_t id = 0;
+    std::string queue;
+    std::string correlation_id;
+    std::string body;
+};
+
 // queue.bind (or queue.unbind) of the node's queue. `generation` is the connection the bus
 // thread saw ready when it asked: a binding meant for a queue that died with its connection is
 // dropped, since the bus thread binds everything again on the next ready.
@@ -35,7 +45,7 @@ struct ack_command {
     std::uint64_t delivery_tag = 0;
 };
 
-using io_command = std::variant<publish_command, binding_command, ack_command>;
+using io_command = std::variant<publish_command, request_command, binding_command, ack_command>;
 
 // What the bus thread asks of the I/O thread, in order, and the I/O thread's one place to
 // sleep: wait() returns when a command comes, when the broker socket has data or when the

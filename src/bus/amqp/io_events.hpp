@@ -9,14 +9,20 @@
 
 namespace herald {
 
-// A message taken from the node's queue: an event, or why its body is not one.
+// A message taken from the node's queue: an event, an answer to a request, or why its body is
+// not an event.
 struct delivery {
     std::uint64_t delivery_tag = 0;
     bus_event event;       // exchange and routing key always set: from basic.deliver
     std::string malformed; // not empty: the body is not an event, and this is why
+    // An answer (it came through the default exchange with a correlation_id property): the
+    // property, and the body as received. The event is empty then.
+    bool reply = false;
+    std::string correlation_id;
+    std::string body;
 };
 
-// The broker's answer to the publish `id`: empty when it took the event.
+// The broker's answer to the publish (or request) `id`: empty when it took it.
 struct publish_result {
     std::uint64_t id = 0;
     std::string error;

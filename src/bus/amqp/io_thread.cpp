@@ -109,6 +109,7 @@ void amqp_io_thread::run() {
         for (const auto id : confirms_.take_all()) {
             results_.push_back({id, at_broker(why.empty() ? "stopped" : why)});
         }
+        returns_.reset();
         if (interrupt_.raised()) {
             return; // stop: nothing more is reported
         }
@@ -139,6 +140,7 @@ void amqp_io_thread::serve(amqp_connection& connection, const amqp_endpoint& end
     connection.consume(node_queue_, prefetch);
     ++generation_;
     confirms_.reset();
+    returns_.reset();
     bound_.clear();
     ack_wanted_ = acked_ = 0;
     auto now = clock::now();
@@ -193,6 +195,8 @@ void amqp_io_thread::serve(amqp_connection& connection, const amqp_endpoint& end
 void amqp_io_thread::handle(amqp_connection& connection, io_command& command) {
     if (auto* p = std::get_if<publish_command>(&command)) {
         publish(connection, *p);
+    } else if (auto* r = std::get_if<request_command>(&command)) {
+        request(connection, *r);
     } else if (const auto* b = std::get_if<binding_command>(&command)) {
         bind(connection, *b);
     } else if (const auto* a = std::get_if<ack_command>(&command)) {
@@ -213,6 +217,16 @@ void amqp_io_thread::publish(amqp_connection& connection, publish_command& comma
     }
     confirms_.sent(command.id);
     connection.publish(command.exchange, command.routing_key, command.body);
+}
+
+void amqp_io_thread::request(amqp_connection& connection, request_command& command) {
+    // The default exchange always exists: nothing to declare. The reply goes to the node's
+    // queue of this connection, whatever connection the bus thread asked on.
+    confirms_.sent(command.id);
+    if (command.id != 0) {
+        returns_.sent(command.id, command.correlation_id, command.queue);
+    }
+    connection.publish_request(command.queue, node_queue_, command.correlation_id, command.body);
 }
 
 void amqp_io_thread::bind(amqp_connection& connection, const binding_command& command) {
@@ -284,14 +298,21 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         // the broker has matched it already.
         d.event.exchange = text_of(deliver->exchange);
         d.event.routing_key = text_of(deliver->routing_key);
-        // Any content type and headers (Myxi publishers set none): only the body counts.
-        const auto body = connection.read_body(frame.channel);
-        if (auto message = parse_broker_message(body)) {
-            d.event.event = std::move(message->event);
-            d.event.payload = std::move(message->payload);
-            d.event.extra = std::move(message->extra);
+        // Any content type and headers (Myxi publishers set none): only the body counts, and
+        // the correlation_id of an answer, which a worker sends through the default exchange
+        // (no event does: the bus never binds the node's queue to it).
+        auto message = connection.read_message(frame.channel);
+        if (d.event.exchange.empty() && message.correlation_id) {
+            d.reply = true;
+            d.correlation_id = std::move(*message.correlation_id);
+            d.body = std::move(message.body);
+            d.event.routing_key.clear();
+        } else if (auto event = parse_broker_message(message.body)) {
+            d.event.event = std::move(event->event);
+            d.event.payload = std::move(event->payload);
+            d.event.extra = std::move(event->extra);
         } else {
-            d.malformed = std::string(message.error());
+            d.malformed = std::string(event.error());
         }
         deliveries_.push_back(std::move(d));
         if (deliveries_.size() >= batch_size) {
@@ -300,24 +321,20 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         return;
     }
     case AMQP_BASIC_ACK_METHOD:
-    case AMQP_BASIC_NACK_METHOD: {
-        const bool ack = method.id == AMQP_BASIC_ACK_METHOD;
-        const auto tag = ack ? static_cast<const amqp_basic_ack_t*>(method.decoded)->delivery_tag
-                             : static_cast<const amqp_basic_nack_t*>(method.decoded)->delivery_tag;
-        const bool multiple = ack ? static_cast<const amqp_basic_ack_t*>(method.decoded)->multiple
-                                  : static_cast<const amqp_basic_nack_t*>(method.decoded)->multiple;
-        answered_.clear();
-        confirms_.answered(tag, multiple, answered_);
-        for (const auto id : answered_) {
-            results_.push_back(
-                {id, ack ? std::string() : at_broker("the broker did not take the event (nack)")});
+    case AMQP_BASIC_NACK_METHOD:
+        confirmed(method);
+        return;
+    case AMQP_BASIC_RETURN_METHOD: {
+        // Only requests are mandatory: no queue has the name it was sent to. Its confirm (an
+        // ack) follows; the request is marked so that the ack reports the failure.
+        const auto* back = static_cast<const amqp_basic_return_t*>(method.decoded);
+        const auto queue = text_of(back->routing_key); // before read_message reuses the memory
+        const auto returned = connection.read_message(frame.channel);
+        if (returned.correlation_id) {
+            returns_.returned(*returned.correlation_id, queue);
         }
         return;
     }
-    case AMQP_BASIC_RETURN_METHOD:
-        // Never asked for (no mandatory flag); its content follows and must be read past.
-        connection.read_body(frame.channel);
-        return;
     case AMQP_BASIC_CANCEL_METHOD:
         throw connection_lost{"the broker cancelled the node's consumer (its queue was deleted?)"};
     case AMQP_CHANNEL_CLOSE_METHOD: {
@@ -339,6 +356,29 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         return;
     default:
         return;
+    }
+}
+
+void amqp_io_thread::confirmed(const amqp_method_t& method) {
+    const bool ack = method.id == AMQP_BASIC_ACK_METHOD;
+    const auto tag = ack ? static_cast<const amqp_basic_ack_t*>(method.decoded)->delivery_tag
+                         : static_cast<const amqp_basic_nack_t*>(method.decoded)->delivery_tag;
+    const bool multiple = ack ? static_cast<const amqp_basic_ack_t*>(method.decoded)->multiple
+                              : static_cast<const amqp_basic_nack_t*>(method.decoded)->multiple;
+    answered_.clear();
+    confirms_.answered(tag, multiple, answered_);
+    for (const auto id : answered_) {
+        const auto request = returns_.confirmed(id);
+        std::string error;
+        if (!ack) {
+            error = at_broker(request ? "the broker did not take the request (nack)"
+                                      : "the broker did not take the event (nack)");
+        } else if (request && request->returned) {
+            error = at_broker(fmt::format("no back-end queue \"{}\" (the broker returned the "
+                                          "request: no queue has that name)",
+                                          request->queue));
+        }
+        results_.push_back({id, std::move(error)});
     }
 }
 
@@ -377,6 +417,8 @@ void amqp_io_thread::refuse_commands(const std::string& reason) {
     for (auto& command : commands_.take()) {
         if (const auto* p = std::get_if<publish_command>(&command); p && p->id != 0) {
             results_.push_back({p->id, reason});
+        } else if (const auto* r = std::get_if<request_command>(&command); r && r->id != 0) {
+            results_.push_back({r->id, reason});
         }
     }
 }

@@ -7,6 +7,7 @@
 #include "bus/amqp/exchange_declarer.hpp"
 #include "bus/amqp/io_events.hpp"
 #include "bus/amqp/io_interrupt.hpp"
+#include "bus/amqp/request_returns.hpp"
 #include "bus/bus_settings.hpp"
 
 #include <atomic>
@@ -26,8 +27,9 @@ namespace herald {
 // bus thread must not. It keeps one connection to the first broker that answers, moving on to
 // the next URL when that one goes away, with capped exponential backoff between attempts. On
 // each connection it declares the node's queue, consumes it, and then serves the bus thread's
-// commands (publish, bind, unbind, ack) between reads of the socket. What it learns (readiness,
-// deliveries, publish answers) goes to `events`, which hands it to the bus thread.
+// commands (publish, request, bind, unbind, ack) between reads of the socket. What it learns
+// (readiness, deliveries and answers to requests, publish results) goes to `events`, which
+// hands it to the bus thread.
 //
 // The object is made and stopped on the bus thread; everything in it but start, stop and
 // dropped belongs to the I/O thread.
@@ -62,6 +64,9 @@ private:
     void serve(amqp_connection& connection, const amqp_endpoint& endpoint);
     void handle(amqp_connection& connection, io_command& command);
     void publish(amqp_connection& connection, publish_command& command);
+    void request(amqp_connection& connection, request_command& command);
+    // basic.ack or basic.nack from the broker: answers the publishes and requests it covers.
+    void confirmed(const amqp_method_t& method);
     void bind(amqp_connection& connection, const binding_command& command);
     void read_frames(amqp_connection& connection);
     void handle_frame(amqp_connection& connection, const amqp_frame_t& frame);
@@ -94,6 +99,7 @@ private:
     std::string drop_queue_; // where the node's queue dead-letters what it drops
     exchange_declarer declarer_;
     confirm_tracker confirms_;
+    request_returns returns_; // the requests among what confirms_ waits for
     std::set<std::pair<std::string, std::string>> bound_; // on node_queue_
     std::uint64_t ack_wanted_ = 0;                        // the bus thread handled up to here
     std::uint64_t acked_ = 0;

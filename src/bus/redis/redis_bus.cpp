@@ -1,6 +1,7 @@
 #include "bus/redis/redis_bus.hpp"
 
 #include "bus/redis/redis_bus_factory.hpp"
+#include "bus/redis/reply_message.hpp"
 #include "protocol/broker_message.hpp"
 #include "protocol/json_text.hpp"
 #include "util/log.hpp"
@@ -33,6 +34,13 @@ std::string body_of(const bus_event& event) {
     return out;
 }
 
+// A channel no exchange's template can be made to name by chance: 64 random bits.
+std::string new_reply_channel() {
+    std::random_device seed;
+    std::mt19937_64 random((static_cast<std::uint64_t>(seed()) << 32) ^ seed());
+    return fmt::format("herald:reply:{:016x}", random());
+}
+
 redis_channel_template template_or_fallback(const exchange_settings& e) {
     auto parsed = redis_channel_template::parse(e.channel);
     if (parsed) {
@@ -48,10 +56,11 @@ redis_channel_template template_or_fallback(const exchange_settings& e) {
 redis_bus::redis_bus(bus_settings settings, net::any_io_executor executor)
     : settings_(std::move(settings))
     , executor_(std::move(executor))
+    , reply_channel_(new_reply_channel())
     , other_rule_{exchange_kind::direct,
                   *redis_channel_template::parse(redis_channel_template::fallback)}
     , backoff_(settings_.min_backoff, settings_.max_backoff)
-    , subscriber_(redis_link::role::subscriber, *this, executor_)
+    , subscriber_(redis_link::role::subscriber, *this, executor_, reply_channel_)
     , publisher_(redis_link::role::publisher, *this, executor_)
     , connect_timer_(executor_)
     , retry_timer_(executor_)
@@ -344,7 +353,9 @@ void redis_bus::on_link_reply(redis_link& link, const redisReply& reply) {
     }
     const auto kind = text_of(*reply.element[0]);
     const auto name = text_of(*reply.element[1]);
-    if (kind == "message") {
+    if (kind == "message" && name == reply_channel_) {
+        on_reply_message(text_of(*reply.element[2]));
+    } else if (kind == "message") {
         on_message(name, text_of(*reply.element[2]));
     } else if (kind == "pmessage" && reply.elements >= 4) {
         on_pattern_message(name, text_of(*reply.element[2]), text_of(*reply.element[3]));
@@ -380,6 +391,24 @@ void redis_bus::on_pattern_message(std::string_view pattern, std::string_view ch
         }
     }
     deliver(std::move(topics), body);
+}
+
+void redis_bus::on_reply_message(std::string_view body) {
+    // Before ready too (the reply channel is confirmed before the publishing connection is
+    // ready): an answer to a request of an earlier connection.
+    if (phase_ == phase::stopped) {
+        return;
+    }
+    const auto correlation_id = reply_correlation_id(body);
+    if (!correlation_id) {
+        if (callbacks_.on_malformed) {
+            callbacks_.on_malformed(reply_channel_, correlation_id.error());
+        }
+        return;
+    }
+    if (callbacks_.on_reply) {
+        callbacks_.on_reply(*correlation_id, body);
+    }
 }
 
 bool redis_bus::wants(std::string_view exchange, std::string_view routing_key) const {
@@ -426,40 +455,77 @@ void redis_bus::deliver(std::vector<std::pair<std::string, std::string>> topics,
 // ---------------------------------------------------------------------------------------------
 // Publishing
 
-void redis_bus::publish(bus_event event, publish_done done) {
+bool redis_bus::admit(publish_done& done) {
     if (phase_ == phase::stopped) {
-        return;
+        return false;
     }
     if (phase_ != phase::ready) {
         if (done) {
             done(where() + ": not connected");
         }
+        return false;
+    }
+    return true;
+}
+
+void redis_bus::publish(bus_event event, publish_done done) {
+    if (!admit(done)) {
         return;
     }
     pending_publish entry;
     entry.done = std::move(done);
-    entry.deadline = clock::now() + settings_.publish_timeout;
-    auto channel = rule_of(event.exchange).naming.channel(event.exchange, event.routing_key);
-    auto body = body_of(event);
-    const bool held = unconfirmed_ > 0 || (!publishes_.empty() && !publishes_.back().sent);
-    if (held) {
-        // After a subscription Redis has not confirmed: sent once it has (send_held).
-        entry.channel = std::move(channel);
-        entry.body = std::move(body);
-    } else if (send_publish(channel, body)) {
-        entry.sent = true;
-    } else {
-        if (entry.done) {
-            entry.done(where() + ": the connection is closing");
+    entry.channel = rule_of(event.exchange).naming.channel(event.exchange, event.routing_key);
+    entry.body = body_of(event);
+    enqueue(std::move(entry));
+}
+
+void redis_bus::send_request(bus_request request, publish_done done) {
+    if (!admit(done)) {
+        return;
+    }
+    if (request.destination.empty()) {
+        if (done) {
+            done("a request needs a stream to go to");
         }
         return;
+    }
+    pending_publish entry;
+    entry.done = std::move(done);
+    entry.request = true;
+    entry.channel = std::move(request.destination);
+    entry.body = std::move(request.body);
+    entry.correlation_id = std::move(request.correlation_id);
+    enqueue(std::move(entry));
+}
+
+void redis_bus::enqueue(pending_publish entry) {
+    entry.deadline = clock::now() + settings_.publish_timeout;
+    // After a subscription Redis has not confirmed, held until it has (send_held); and since
+    // replies come in the order the commands went, nothing overtakes one held already.
+    const bool held = unconfirmed_ > 0 || (!publishes_.empty() && !publishes_.back().sent);
+    if (!held) {
+        if (!send_publish(entry)) {
+            if (entry.done) {
+                entry.done(where() + ": the connection is closing");
+            }
+            return;
+        }
+        entry.sent = true;
+        entry.channel = std::string();
+        entry.body = std::string();
+        entry.correlation_id = std::string();
     }
     publishes_.push_back(std::move(entry));
     arm_publish_timer();
 }
 
-bool redis_bus::send_publish(const std::string& channel, const std::string& body) {
-    return publisher_.send({"PUBLISH", channel, body});
+bool redis_bus::send_publish(const pending_publish& entry) {
+    if (!entry.request) {
+        return publisher_.send({"PUBLISH", entry.channel, entry.body});
+    }
+    return publisher_.send({"XADD", entry.channel, "MAXLEN", "~", stream_max_length, "*",
+                            "correlation_id", entry.correlation_id, "reply_to", reply_channel_,
+                            "request", entry.body});
 }
 
 void redis_bus::send_held() {
@@ -470,13 +536,14 @@ void redis_bus::send_held() {
         if (it->expired) {
             continue; // its caller was told it failed: sending it now could make a duplicate
         }
-        if (!send_publish(it->channel, it->body)) {
+        if (!send_publish(*it)) {
             refused.emplace_back(std::move(it->done), where() + ": the connection is closing");
             continue;
         }
         it->sent = true;
         it->channel = std::string();
         it->body = std::string();
+        it->correlation_id = std::string();
     }
     // What was not sent (expired, refused) has no reply to wait for.
     publishes_.erase(std::remove_if(first_held, publishes_.end(),
@@ -490,14 +557,16 @@ void redis_bus::on_publish_reply(const redisReply& reply) {
         return; // cannot happen: PUBLISH replies come in order, one per PUBLISH sent
     }
     auto done = std::move(publishes_.front().done);
+    const bool request = publishes_.front().request;
     publishes_.pop_front();
     if (!done) {
         return; // nobody waits, or it timed out
     }
     if (reply.type == REDIS_REPLY_ERROR) {
-        done(where() + ": PUBLISH failed: " + std::string(text_of(reply)));
+        done(fmt::format("{}: {} failed: {}", where(), request ? "XADD" : "PUBLISH",
+                         text_of(reply)));
     } else {
-        done({}); // an integer: how many subscribers got it
+        done({}); // PUBLISH: how many subscribers got it; XADD: the entry's id
     }
 }
 
@@ -538,9 +607,9 @@ void redis_bus::expire_publishes() {
         }
         // It stays in the queue: a sent one's late reply must find its place.
         p.expired = true;
-        expired.emplace_back(std::move(p.done),
-                             fmt::format("{}: no answer to PUBLISH within {} ms", where(),
-                                         settings_.publish_timeout.count()));
+        expired.emplace_back(std::move(p.done), fmt::format("{}: no answer to {} within {} ms",
+                                                            where(), p.request ? "XADD" : "PUBLISH",
+                                                            settings_.publish_timeout.count()));
         p.done = nullptr;
     }
     answer(std::move(expired));

@@ -40,6 +40,15 @@ namespace herald {
 // - Several URLs are one deployment's servers, tried in turn: on a failure the bus reports not
 //   ready once, and retries the next URL after a backoff (min_backoff doubling to
 //   max_backoff, with jitter), until one answers.
+// - Requests to back ends: XADD <stream> MAXLEN ~ 100000 * correlation_id <id> reply_to
+//   <reply channel> request <json>, on the publishing connection, in order with the publishes
+//   (answered once XADD is). The reply channel, herald:reply:<16 random hex digits>, is the
+//   node's for the bus's life: the subscribing connection SUBSCRIBEs to it in its handshake,
+//   so each connection has it before the bus reports ready, and an answer published while
+//   the node is connected arrives even if its request went out on an earlier connection (one
+//   published while it is away is lost: Pub/Sub keeps nothing).
+//   Workers PUBLISH their answer there: a JSON object with a string "correlation_id", handed
+//   to on_reply as received; any other message there goes to on_malformed.
 //
 // Lives on the bus thread: every call comes from it, every callback is made on it.
 class redis_bus final : public bus, private redis_link::owner {
@@ -52,6 +61,13 @@ public:
     void publish(bus_event event, publish_done done) override;
     void subscribe(std::string_view exchange, std::string_view routing_key) override;
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
+    bool carries_requests() const override { return true; }
+    void send_request(bus_request request, publish_done done) override;
+
+    // The node's reply channel, "herald:reply:" and 16 hex digits, fixed when the bus is made.
+    const std::string& reply_channel() const { return reply_channel_; }
+    // Streams are trimmed to about this many entries (MAXLEN ~) at each request.
+    static constexpr std::string_view stream_max_length = "100000";
 
 private:
     using clock = std::chrono::steady_clock;
@@ -76,14 +92,17 @@ private:
         bool unsubscribing = false;
         bool resubscribe = false;
     };
-    // A publish waiting for its PUBLISH to be sent (held behind a subscription) or answered.
+    // A publish (or a request) waiting for its PUBLISH (XADD) to be sent, held behind a
+    // subscription, or answered.
     struct pending_publish {
         publish_done done; // empty when nobody waits, or once answered
         clock::time_point deadline;
+        bool request = false; // XADD of a request, not PUBLISH of an event
         bool sent = false;
-        bool expired = false; // answered with a timeout: if still held, it is never sent
-        std::string channel;  // until sent
-        std::string body;     // until sent
+        bool expired = false;       // answered with a timeout: if still held, it is never sent
+        std::string channel;        // until sent; a request's stream
+        std::string body;           // until sent
+        std::string correlation_id; // a request's, until sent
     };
 
     // redis_link::owner
@@ -107,10 +126,15 @@ private:
     void on_message(std::string_view channel, std::string_view body);
     void on_pattern_message(std::string_view pattern, std::string_view channel,
                             std::string_view body);
+    void on_reply_message(std::string_view body);
     bool wants(std::string_view exchange, std::string_view routing_key) const;
     void deliver(std::vector<std::pair<std::string, std::string>> topics, std::string_view body);
 
-    bool send_publish(const std::string& channel, const std::string& body);
+    // True when a publish or request can go now; else `done` has been told why (not after
+    // stop: then nothing is said).
+    bool admit(publish_done& done);
+    void enqueue(pending_publish entry);
+    bool send_publish(const pending_publish& entry);
     void send_held();
     void on_publish_reply(const redisReply& reply);
     void arm_publish_timer();
@@ -121,6 +145,7 @@ private:
 
     bus_settings settings_;
     net::any_io_executor executor_;
+    std::string reply_channel_; // before subscriber_, which is given it
     string_map<exchange_rule> named_rules_;
     exchange_rule other_rule_; // "*", or a direct exchange with the default template
 

@@ -13,7 +13,7 @@ namespace herald {
 namespace {
 
 // The handshake's steps, carried as the privdata of their commands.
-enum class step : std::uintptr_t { auth, select, ping, anchor };
+enum class step : std::uintptr_t { auth, select, ping, anchor, own_channel };
 
 void* as_privdata(step s) {
     return reinterpret_cast<void*>(static_cast<std::uintptr_t>(s));
@@ -28,6 +28,7 @@ std::string_view step_name(step s) {
     case step::ping:
         return "PING";
     case step::anchor:
+    case step::own_channel:
         return "SUBSCRIBE";
     }
     return "a command";
@@ -93,6 +94,9 @@ std::optional<std::string> redis_link::open(const redis_url& url) {
     if (role_ == role::subscriber) {
         anchor_ = anchor_name();
         queue(step::anchor, {"SUBSCRIBE", anchor_});
+        if (!own_channel_.empty()) {
+            queue(step::own_channel, {"SUBSCRIBE", own_channel_});
+        }
     }
     if (!queued) {
         close();
@@ -129,8 +133,8 @@ bool redis_link::send(std::initializer_list<std::string_view> args) {
 
 bool redis_link::send_with(void (*callback)(redisAsyncContext*, void*, void*), void* privdata,
                            std::initializer_list<std::string_view> args) {
-    std::array<const char*, 4> argv{};
-    std::array<std::size_t, 4> lengths{};
+    std::array<const char*, max_args> argv{};
+    std::array<std::size_t, max_args> lengths{};
     if (args.size() > argv.size()) {
         return false;
     }
@@ -192,6 +196,11 @@ void redis_link::on_handshake_reply(redisAsyncContext* context, void* reply, voi
     }
     if (s == step::anchor && !is_subscribe_confirmation(r)) {
         return; // a message on the anchor channel: someone else's business
+    }
+    if (s == step::own_channel && !is_subscribe_confirmation(r)) {
+        // A message on the owner's channel: hiredis hands it to the SUBSCRIBE's callback.
+        self->owner_.on_link_reply(*self, r);
+        return;
     }
     if (self->handshake_left_ > 0 && --self->handshake_left_ == 0) {
         self->owner_.on_link_ready(*self);

@@ -18,7 +18,10 @@ namespace herald {
 
 // A connection to Redis and its handshake: AUTH and SELECT when the URL asks for them, then a
 // PING (which an AUTH-protected server refuses when no password was given), and, on a
-// subscriber, a SUBSCRIBE to an anchor channel of its own.
+// subscriber, a SUBSCRIBE to an anchor channel of its own and, when the owner names one, a
+// SUBSCRIBE to the owner's own channel (the node's reply channel), held as long as the
+// connection lives: ready means both are confirmed, so nothing sent to the own channel after
+// ready is missed. Messages on the own channel go to the owner's on_link_reply like any other.
 //
 // The anchor keeps the connection in subscribed mode for as long as it lives. hiredis 0.14
 // leaves that mode when an unsubscribe reply counts zero subscriptions, even with another
@@ -45,10 +48,13 @@ public:
         ~owner() = default;
     };
 
-    redis_link(role r, owner& o, net::any_io_executor executor)
+    // `own_channel`: a subscriber's channel of the owner's, subscribed in every handshake
+    // (none when empty).
+    redis_link(role r, owner& o, net::any_io_executor executor, std::string own_channel = {})
         : role_(r)
         , owner_(o)
-        , executor_(std::move(executor)) {}
+        , executor_(std::move(executor))
+        , own_channel_(std::move(own_channel)) {}
     ~redis_link() { close(); }
     redis_link(const redis_link&) = delete;
     redis_link& operator=(const redis_link&) = delete;
@@ -62,8 +68,9 @@ public:
     bool is_open() const { return context_ != nullptr; }
     bool is_ready() const { return context_ != nullptr && handshake_left_ == 0; }
 
-    // Queues a command (binary-safe arguments). False when hiredis refuses it, which it does
-    // only while the connection is going away: on_link_lost follows.
+    // Queues a command (binary-safe arguments, at most max_args). False when hiredis refuses
+    // it, which it does only while the connection is going away: on_link_lost follows.
+    static constexpr std::size_t max_args = 12;
     bool send(std::initializer_list<std::string_view> args);
 
 private:
@@ -85,6 +92,7 @@ private:
     redisAsyncContext* context_ = nullptr;
     int handshake_left_ = 0; // replies the handshake still waits for
     std::string anchor_;
+    std::string own_channel_;
 };
 
 } // namespace herald
