@@ -32,8 +32,8 @@ const LAYERS = {
   // Carries events between nodes, addressed by pubsub topics, in the broker messages' JSON
   // (protocol/broker_message); knows no sockets of clients.
   bus: ['util', 'protocol', 'pubsub'],
-  // Requests to the application back end and their answers, over HTTP (later also a broker).
-  backend: ['util', 'protocol'],
+  // Requests to the application back end and their answers, over HTTP or through the bus.
+  backend: ['util', 'protocol', 'pubsub', 'bus'],
   // One thread's hub and connections, fed by the bus.
   shard: ['util', 'pubsub', 'bus'],
   // A connected client's state, whatever its dialect: identity, subscriptions, frames to send.

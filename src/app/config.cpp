@@ -384,9 +384,9 @@ void validate(config& c) {
             throw config_error(fmt::format(
                 "config: endpoints[{}].verify: needs credentials (where the token is)", i));
         }
-        if (e.credentials.by_backend && c.backend.url.empty()) {
-            throw config_error(
-                fmt::format("config: endpoints[{}].verify: \"backend\" needs [backend] url", i));
+        if (e.credentials.by_backend && c.backend.url.empty() && c.backend.queue.empty()) {
+            throw config_error(fmt::format(
+                "config: endpoints[{}].verify: \"backend\" needs [backend] url or queue", i));
         }
     }
     // A broker must know an exchange before anything is published to it: Herald's own are
@@ -409,22 +409,29 @@ void validate(config& c) {
             declare_own(name, exchange_kind::direct);
         }
     }
-    if (c.backend.url.empty()) {
+    if (!c.backend.url.empty() && !c.backend.queue.empty()) {
+        throw config_error("config: backend.queue: set url (HTTP) or queue (the broker), not both");
+    }
+    if (!c.backend.queue.empty() && c.bus.urls.empty()) {
+        throw config_error("config: backend.queue: the back end over the broker needs a RabbitMQ "
+                           "or Redis bus ([bus] url); the memory bus carries no requests");
+    }
+    if (c.backend.url.empty() && c.backend.queue.empty()) {
         // Without a back end these would refuse every client: say so at start instead.
         for (const auto& [name, access] : c.exchanges) {
             if (access == exchange_access::backend) {
                 throw config_error(fmt::format(
-                    "config: exchanges.{}.access: \"backend\" needs [backend] url", name));
+                    "config: exchanges.{}.access: \"backend\" needs [backend] url or queue", name));
             }
         }
         if (c.delegated.authenticate) {
-            throw config_error("config: backend.authenticate: needs [backend] url");
+            throw config_error("config: backend.authenticate: needs [backend] url or queue");
         }
         if (!c.delegated.actions.empty()) {
-            throw config_error("config: backend.actions: needs [backend] url");
+            throw config_error("config: backend.actions: needs [backend] url or queue");
         }
         if (c.lifecycle.to == lifecycle_rules::target::backend) {
-            throw config_error("config: lifecycle.to: \"backend\" needs [backend] url");
+            throw config_error("config: lifecycle.to: \"backend\" needs [backend] url or queue");
         }
     }
 }

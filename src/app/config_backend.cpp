@@ -19,6 +19,11 @@ void apply_backend(config& c, const toml::table& t) {
             if (!c.backend.url.starts_with("http://")) {
                 fail(key, "must be an http:// URL (put TLS in a proxy in front)");
             }
+        } else if (k == "queue") {
+            c.backend.queue = text(v, key);
+            if (c.backend.queue.empty()) {
+                fail(key, "must name a queue (RabbitMQ) or stream (Redis)");
+            }
         } else if (k == "timeout_ms") {
             c.backend.timeout = std::chrono::milliseconds(integer(v, key, 1, 3600 * 1000));
         } else if (k == "connections") {

@@ -1,6 +1,7 @@
 #include "app/server.hpp"
 
 #include "app/demo_publisher.hpp"
+#include "backend/bus_backend.hpp"
 #include "backend/http_backend.hpp"
 #include "bus/bus_thread.hpp"
 #include "bus/registry.hpp"
@@ -121,6 +122,8 @@ server::server(config settings)
         } catch (const std::invalid_argument& e) {
             throw config_error(fmt::format("config: backend.url: {}", e.what()));
         }
+    } else if (!settings_.backend.queue.empty()) {
+        backend_ = std::make_unique<bus_backend>(*bus_, settings_.backend, session_ids_.node_id());
     }
     transport_->application = backend_.get();
     transport_->backend_limits = settings_.backend;

@@ -9,7 +9,8 @@
 namespace herald {
 
 struct backend_settings {
-    std::string url;                          // http://host:port/path; empty: no back end
+    std::string url;   // http://host:port/path: the back end over HTTP
+    std::string queue; // or over the broker: RabbitMQ's queue, or Redis's stream, of requests
     std::chrono::milliseconds timeout{5000};  // from the ask to the answer, queueing included
     std::size_t connections = 8;              // HTTP: keep-alive connections, at most
     std::size_t max_pending = 10000;          // per node: queued and in flight

@@ -1,50 +1,53 @@
-// The example back ends of examples/, run as they are against real Herald nodes.
-import { test, before, after } from 'node:test';
+// The example back ends of examples/, run as they are against real Herald nodes: over HTTP
+// (examples/python/http_backend.py), and over RabbitMQ with two nodes and two competing
+// workers (examples/python/pika_worker.py with Debian's pika, examples/node/amqplib_worker.mjs).
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { startHerald, connectMyxi, publish, within } from '../lib/herald.mjs';
+import { buses, uniqueName, startNodes, shareBroker } from '../lib/cluster.mjs';
 
 const python = '/usr/bin/python3';
-const example = new URL('../../examples/http_backend/', import.meta.url).pathname;
+const examples = new URL('../../examples/', import.meta.url).pathname;
 
-// Starts examples/http_backend/backend.py on a free port; resolves with its URL.
-async function startExampleBackend() {
-  const child = spawn(python, [`${example}backend.py`, '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+// Runs an example program until it prints `ready` (a regular expression); resolves with the
+// match and a stop().
+async function run(command, args, ready) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const url = await within(10000, new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
+  const match = await within(15000, new Promise((resolve, reject) => {
+    const look = (chunk) => {
       output += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`backend.py exited (${code})`)));
-  }), 'the example back end to listen');
+      const m = ready.exec(output);
+      if (m) resolve(m);
+    };
+    child.stdout.on('data', look);
+    child.stderr.on('data', (chunk) => { output += chunk; });
+    child.on('exit', (code) => reject(new Error(`${args[0]} exited (${code}):\n${output}`)));
+  }), `${args[0]} to start`);
   return {
-    url,
-    stop: () => new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); }),
+    match,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) { resolve(); return; }
+      child.on('exit', resolve);
+      child.kill('SIGTERM');
+    }),
   };
 }
 
-let backend;
-let node;
-before(async () => {
-  backend = await startExampleBackend();
-  // The example's own config, pointed at the back end's port and a free port of ours.
-  const config = readFileSync(`${example}config.toml`, 'utf8')
-    .replace('http://127.0.0.1:8000/herald', backend.url)
-    .replace(/^port = .*$/m, '');
-  node = await startHerald({ config });
-});
-after(async () => {
-  assert.equal((await node.stop()).code, 0);
-  await backend.stop();
-});
+// The example configuration, with the back end where the test put it.
+function exampleConfig(backendLines, extra = '') {
+  return readFileSync(`${examples}python/config.toml`, 'utf8')
+    .replace('url = "http://127.0.0.1:8000/herald"', backendLines)
+    .replace(/^port = .*$/m, '') + extra;
+}
 
-test('the HTTP example authenticates, decides subscriptions and answers GetBalance', async () => {
+// What every transport must do for the example application, on `node`.
+async function myxiScenario(node) {
   const client = await connectMyxi(node);
-  assert.deepEqual((await client.request('Authenticate', { token: 'nope' })).payload.detail, 'unknown token');
+  assert.equal((await client.request('Authenticate', { token: 'nope' })).payload.detail, 'unknown token');
   assert.deepEqual((await client.request('Authenticate', { token: 'token-alice' })).payload, { identity: 'alice' });
   assert.equal((await client.request('Subscribe', { exchange: 'accounts', routing_key: 'bob' })).payload.error, 'SubscriptionDenied');
   const tag = client.send('GetBalance', {});
@@ -53,9 +56,9 @@ test('the HTTP example authenticates, decides subscriptions and answers GetBalan
   await publish(node, { exchange: 'accounts', routing_key: 'alice', event: 'Paid', payload: { amount: 3 } });
   assert.deepEqual((await client.next('Paid')).payload, { amount: 3 });
   await client.close();
-});
+}
 
-test('the HTTP example checks Piped tokens before the upgrade and answers methods', async () => {
+async function pipedScenario(node) {
   const refused = await new Promise((resolve) => {
     const ws = new WebSocket(node.wsUrl('/api/stolen'));
     ws.on('unexpected-response', (req, res) => resolve(res.statusCode));
@@ -76,4 +79,49 @@ test('the HTTP example checks Piped tokens before the upgrade and answers method
   ws.send(JSON.stringify({ method: 'sum', payload: { numbers: [1, 2, 3] } }));
   assert.deepEqual(await next(), { type: 'result', method: 'sum', payload: { sum: 6 } });
   ws.close();
+}
+
+describe('the Python example over HTTP', () => {
+  let backend;
+  let node;
+  before(async () => {
+    backend = await run(python, [`${examples}python/http_backend.py`, '0'], /listening on (http:\/\/\S+)/);
+    node = await startHerald({ config: exampleConfig(`url = "${backend.match[1]}"`) });
+  });
+  after(async () => {
+    assert.equal((await node.stop()).code, 0);
+    await backend.stop();
+  });
+  test('authenticates, decides subscriptions and answers GetBalance', () => myxiScenario(node));
+  test('checks Piped tokens before the upgrade and answers methods', () => pipedScenario(node));
+});
+
+const amqp = buses.find((bus) => bus.name === 'amqp');
+describe('the Python (pika) and Node (amqplib) examples over RabbitMQ, two nodes', { skip: amqp.skip }, () => {
+  const queue = uniqueName('example-requests');
+  let release;
+  let workers = [];
+  let nodes = [];
+  before(async () => {
+    release = await shareBroker(amqp, 'examples.test.mjs');
+    workers = [
+      await run(python, [`${examples}python/pika_worker.py`, amqp.url, queue], /consuming/),
+      await run(process.execPath, [`${examples}node/amqplib_worker.mjs`, amqp.url, queue], /consuming/),
+    ];
+    nodes = await startNodes(amqp, { count: 2, config: exampleConfig(`queue = "${queue}"`) });
+  });
+  after(async () => {
+    const results = await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all(workers.map((w) => w.stop()));
+    release?.();
+    for (const result of results) assert.equal(result.code, 0);
+  });
+  test('each node authenticates, decides subscriptions and answers GetBalance', async () => {
+    for (const node of nodes) {
+      for (let round = 0; round < 3; round++) await myxiScenario(node); // either worker may answer
+    }
+  });
+  test('each node checks Piped tokens and answers methods', async () => {
+    for (const node of nodes) await pipedScenario(node);
+  });
 });

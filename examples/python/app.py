@@ -1,18 +1,8 @@
-#!/usr/bin/env python3
-"""A complete application back end for Herald over HTTP, with nothing but Python's standard
-library: it decides who connects, who may subscribe to what, and answers custom actions and
-Piped methods. Every request and answer is described in docs/backend.md.
-
-    python3 examples/http_backend/backend.py [PORT]      (default 8000; 0 picks a free port)
-
-Herald's side (see config.toml beside this file):
-
-    [backend]
-    url = "http://127.0.0.1:8000/herald"
+"""The example application's decisions, whatever carries Herald's requests: who connects,
+who may subscribe to what, custom actions and Piped methods. Every request and answer is
+described in docs/backend.md. Used by http_backend.py (HTTP) and pika_worker.py (RabbitMQ).
 """
-import json
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # The application's users, by the token its login page would hand out.
 USERS = {"token-alice": "alice", "token-bob": "bob"}
@@ -93,31 +83,7 @@ HANDLERS = {"connect": connect, "authenticate": authenticate, "subscribe": subsc
             "touch": touch, "action": action, "method": method, "lifecycle": lifecycle}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as Herald's connection pool expects
-
-    def do_POST(self):
-        length = int(self.headers.get("Content-Length", 0))
-        request = json.loads(self.rfile.read(length))
-        handler = HANDLERS.get(request["kind"])
-        answer = handler(request) if handler else {"error": f"unknown kind {request['kind']}"}
-        body = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def main():
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8000
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    print(f"listening on http://127.0.0.1:{server.server_address[1]}/herald", flush=True)
-    server.serve_forever()
-
-
-if __name__ == "__main__":
-    main()
+def handle(request):
+    """The answer to one request of any kind."""
+    handler = HANDLERS.get(request["kind"])
+    return handler(request) if handler else {"error": f"unknown kind {request['kind']}"}

@@ -1,0 +1,122 @@
+#include "backend/bus_backend.hpp"
+
+#include "util/log.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <fmt/format.h>
+#include <random>
+
+namespace herald {
+namespace {
+
+// How often deadlines are checked: a timeout fires at most this late.
+constexpr std::chrono::milliseconds sweep_period{50};
+
+} // namespace
+
+bus_backend::bus_backend(bus_port& bus, backend_settings settings, std::uint16_t node_id)
+    : bus_(bus)
+    , settings_(std::move(settings))
+    , id_prefix_(fmt::format("{:04x}-{:08x}-", node_id, std::random_device{}()))
+    , work_(io_.get_executor())
+    , sweep_timer_(io_) {
+    bus_.on_reply([this](std::string_view correlation_id, std::string_view body) {
+        net::post(io_, [this, id = std::string(correlation_id),
+                        body = std::string(body)]() mutable { answer(id, std::move(body)); });
+    });
+}
+
+bus_backend::~bus_backend() {
+    stop();
+}
+
+void bus_backend::start() {
+    if (thread_.joinable()) {
+        return;
+    }
+    expire();
+    thread_ = std::thread([this] { io_.run(); });
+}
+
+void bus_backend::stop() {
+    if (!thread_.joinable()) {
+        return;
+    }
+    io_.stop();
+    thread_.join();
+}
+
+void bus_backend::ask(std::string_view, std::string request, completion done) {
+    net::post(io_, [this, request = std::move(request), done = std::move(done)]() mutable {
+        send(std::move(request), std::move(done));
+    });
+}
+
+void bus_backend::send(std::string request, completion done) {
+    if (pending_.size() >= settings_.max_pending) {
+        counters_.replies[static_cast<std::size_t>(backend_status::overloaded)].add();
+        done({backend_status::overloaded, "more than [backend] max_pending requests pending"});
+        return;
+    }
+    std::string id = id_prefix_ + fmt::format("{:x}", ++next_id_);
+    pending_.emplace(id, pending{std::move(done)});
+    deadlines_.emplace_back(clock::now() + settings_.timeout, id);
+    counters_.pending.add();
+    bus_.send_request({settings_.queue, id, std::move(request)},
+                      [this, id](std::string_view error) {
+                          if (!error.empty()) {
+                              net::post(io_, [this, id, why = std::string(error)]() mutable {
+                                  finish(id, backend_status::unavailable, std::move(why));
+                              });
+                          }
+                      });
+}
+
+void bus_backend::answer(const std::string& correlation_id, std::string body) {
+    if (pending_.find(correlation_id) == pending_.end()) {
+        counters_.late_answers.add();
+        if (late_log_.allow()) {
+            log::warn("back end: an answer for request {} that is not waiting (late, answered "
+                      "twice, or not this node's); {} so far",
+                      correlation_id, late_log_.occurrences());
+        }
+        return;
+    }
+    if (body.size() > settings_.max_answer_bytes) {
+        finish(correlation_id, backend_status::bad_answer,
+               fmt::format("an answer over [backend] max_answer_bytes ({})",
+                           settings_.max_answer_bytes));
+        return;
+    }
+    finish(correlation_id, backend_status::answered, std::move(body));
+}
+
+void bus_backend::finish(const std::string& correlation_id, backend_status status,
+                         std::string body) {
+    auto it = pending_.find(correlation_id);
+    if (it == pending_.end()) {
+        return; // already timed out, or answered
+    }
+    completion done = std::move(it->second.done);
+    pending_.erase(it);
+    counters_.pending.sub();
+    counters_.replies[static_cast<std::size_t>(status)].add();
+    done({status, std::move(body)});
+}
+
+void bus_backend::expire() {
+    const auto now = clock::now();
+    while (!deadlines_.empty() && deadlines_.front().first <= now) {
+        finish(deadlines_.front().second, backend_status::timeout, "no answer in time");
+        deadlines_.pop_front(); // a request answered already is simply gone from pending_
+    }
+    sweep_timer_.expires_after(sweep_period);
+    sweep_timer_.async_wait([this](const error_code& ec) {
+        if (!ec) {
+            expire();
+        }
+    });
+}
+
+} // namespace herald
