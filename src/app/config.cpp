@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include "app/config_backend.hpp"
+#include "app/config_piped.hpp"
 #include "app/toml_values.hpp"
 #include "bus/redis/channel_template.hpp"
 #include "dialects/registry.hpp"
@@ -343,6 +344,9 @@ void apply_seed_bus_environment(config& c) {
             return;
         }
     }
+    if (auto piped = piped_bus_url_from_environment()) {
+        c.bus.urls = {*piped};
+    }
 }
 
 void validate(config& c) {
@@ -409,6 +413,7 @@ void validate(config& c) {
             declare_own(name, exchange_kind::direct);
         }
     }
+    apply_piped_topology(c);
     if (!c.backend.url.empty() && !c.backend.queue.empty()) {
         throw config_error("config: backend.queue: set url (HTTP) or queue (the broker), not both");
     }

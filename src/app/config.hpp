@@ -53,6 +53,7 @@ struct config {
     backend_settings backend;
     backend_rules delegated;
     lifecycle_rules lifecycle; // [lifecycle]: off unless the section is there
+    piped_rules piped;         // set by validate() when Piped's RabbitMQ topology is used
     bool demo_clock = false;   // publish demo/clock every second
 };
 

@@ -86,8 +86,10 @@ server::server(config settings)
     : settings_(std::move(settings))
     , jwt_(make_verifier(settings_.jwt))
     , exchanges_(settings_.exchanges, reserved_exchanges(settings_))
-    , rules_{exchanges_,         jwt_, settings_.jwt.leeway, settings_.limits, settings_.delegated,
-             settings_.lifecycle}
+    , rules_{exchanges_,           jwt_,
+             settings_.jwt.leeway, settings_.limits,
+             settings_.delegated,  settings_.lifecycle,
+             settings_.piped}
     , session_ids_(pick_node_id(settings_), session_id_maker::random_key())
     , bus_settings_(settings_.bus) {
     bus_ = std::make_unique<bus_thread>(

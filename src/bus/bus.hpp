@@ -18,7 +18,10 @@ namespace herald {
 struct bus_event {
     std::string exchange;
     std::string routing_key;
-    std::string event;   // the event name
+    // The event name. Empty for a message in another design's own format: published, `payload`
+    // is the whole body as it is (Piped's methods); received, `extra` holds its members (a
+    // Piped message addressed to a token).
+    std::string event;
     std::string payload; // JSON text, bytes exactly as published
     // The published object's other members as JSON text, e.g. "\"id\":7,\"at\":\"x\"" (no
     // surrounding braces, no leading comma), or empty: Myxi forwards extra keys of a broker

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,20 @@ struct exchange_settings {
     std::string channel = "{exchange}:{routing_key}";
 };
 
+// Piped's own RabbitMQ objects for this node (pulyavin/piped: src/rabbit.js), so that an
+// unmodified Piped back end works: it consumes queue_out (fed by exchange_out) for the node's
+// methods, and answers to exchange_in; events for a token go to mass, a fanout exchange bound
+// to every node's exchange_in. All durable, as Piped declares them.
+struct piped_topology {
+    std::string exchange_in;  // exchange-in-{nodeId}, fanout
+    std::string exchange_out; // exchange-out-{nodeId}, fanout
+    std::string queue_in;     // queue-in-{nodeId}: what this node consumes
+    std::string queue_out;    // queue-out-{nodeId}: what the back end consumes
+    std::string mass;         // exchange-mass, fanout
+    // The exchange on which messages of queue_in reach the node's sessions, keyed by token.
+    std::string token_exchange;
+};
+
 struct bus_settings {
     // Broker URLs, tried in order: the node connects to the first that answers and fails over
     // to the next when it goes away. Empty for the memory bus.
@@ -34,6 +49,7 @@ struct bus_settings {
     std::chrono::milliseconds publish_timeout{5000}; // publish answers by then, confirmed or not
     std::chrono::milliseconds min_backoff{200};      // reconnects wait this long at first,
     std::chrono::milliseconds max_backoff{10000};    // doubling up to this, with jitter
+    std::optional<piped_topology> piped;             // RabbitMQ: set up Piped's objects
 
     // The named exchange, else "*", else a direct exchange of that name.
     exchange_settings exchange(std::string_view name) const {

@@ -54,6 +54,13 @@ struct lifecycle_rules {
     }
 };
 
+// Piped's own RabbitMQ topology, when the node uses it (docs/protocol.md#the-piped-dialect):
+// methods are published, in Piped's format, to the node's out-exchange instead of being asked
+// of the back end; results and events come back through the node's in-queue.
+struct piped_rules {
+    std::string methods_exchange; // exchange-out-{nodeId}; empty: methods go to the back end
+};
+
 // Node-wide, immutable after start, read from every shard.
 struct session_rules {
     const exchange_policies& exchanges;
@@ -62,6 +69,7 @@ struct session_rules {
     const limits& limit;
     backend_rules backend{};
     lifecycle_rules lifecycle{};
+    piped_rules piped{};
 };
 
 // One session's view of its shard. Used on the shard's thread only.

@@ -44,6 +44,10 @@ public:
     // Tells back ends what happened to the session ([lifecycle]): `identity_json` is the
     // session's identity or null, `members` the event's own fields (",\"k\":v…"). Callers ask
     // rules.lifecycle.wants() first, so a node without lifecycle events builds nothing.
+    // Publishes `body` as it is (a message in another design's own format: Piped's methods) to
+    // the bus, to `exchange` with `routing_key`. Nobody waits for the broker's answer.
+    virtual void publish_raw(std::string_view exchange, std::string_view routing_key,
+                             std::string body) = 0;
     virtual void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
                                 std::string_view members) = 0;
 

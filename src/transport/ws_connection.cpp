@@ -186,6 +186,12 @@ void ws_connection::revoke(const std::vector<topic>& subscriptions) {
     }
 }
 
+void ws_connection::publish_raw(std::string_view exchange, std::string_view routing_key,
+                                std::string body) {
+    node_.bus.publish({std::string(exchange), std::string(routing_key), {}, std::move(body), {}},
+                      nullptr);
+}
+
 void ws_connection::tell_lifecycle(lifecycle_event e, std::string_view identity_json,
                                    std::string_view members) {
     const auto& rules = node_.rules.lifecycle;

@@ -40,6 +40,8 @@ public:
     void ask_backend(std::string_view kind, std::string_view identity_json, std::string members,
                      backend_reply_handler on_reply) override;
     bool has_backend() const override;
+    void publish_raw(std::string_view exchange, std::string_view routing_key,
+                     std::string body) override;
     void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
                         std::string_view members) override;
 

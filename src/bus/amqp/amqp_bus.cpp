@@ -1,6 +1,7 @@
 #include "bus/amqp/amqp_bus.hpp"
 
 #include "bus/amqp/amqp_url.hpp"
+#include "bus/broker_body.hpp"
 #include "protocol/json_text.hpp"
 #include "util/log.hpp"
 
@@ -63,22 +64,6 @@ std::string_view unusable_request(const bus_request& request) {
     return {};
 }
 
-// The body Myxi's push_event writes: {"event":E,"payload":P}, plus the other members.
-std::string body_of(const bus_event& event) {
-    std::string body;
-    body.reserve(32 + event.event.size() + event.payload.size() + event.extra.size());
-    body += "{\"event\":";
-    json_text::append_string(body, event.event);
-    body += ",\"payload\":";
-    body += event.payload.empty() ? std::string_view("{}") : event.payload; // as if absent
-    if (!event.extra.empty()) {
-        body += ',';
-        body += event.extra;
-    }
-    body += '}';
-    return body;
-}
-
 } // namespace
 
 amqp_bus::amqp_bus(net::any_io_executor bus_executor, bus_settings settings)
@@ -126,7 +111,7 @@ void amqp_bus::publish(bus_event event, publish_done done) {
     if (!id) {
         return;
     }
-    auto body = body_of(event);
+    auto body = broker_body(event);
     commands_.push(publish_command{*id, std::move(event.exchange), std::move(event.routing_key),
                                    std::move(body)});
 }

@@ -270,6 +270,18 @@ std::string amqp_connection::declare_queue(std::size_t max_length,
     return text_of(ok->queue);
 }
 
+std::string amqp_connection::declare_durable_queue(std::string_view name) {
+    amqp_queue_declare(state_.get(), control_channel, bytes_of(name), false, true, false, false,
+                       amqp_empty_table);
+    return check("queue.declare", control_channel);
+}
+
+std::string amqp_connection::bind_exchange(std::string_view destination, std::string_view source) {
+    amqp_exchange_bind(state_.get(), control_channel, bytes_of(destination), bytes_of(source),
+                       amqp_empty_bytes, amqp_empty_table);
+    return check("exchange.bind", control_channel);
+}
+
 std::uint32_t amqp_connection::purge(std::string_view queue) {
     const auto* ok = amqp_queue_purge(state_.get(), control_channel, bytes_of(queue));
     if (auto why = check("queue.purge", control_channel); !why.empty() || ok == nullptr) {
@@ -286,6 +298,14 @@ void amqp_connection::consume(std::string_view queue, std::uint16_t prefetch) {
     amqp_basic_consume(state_.get(), data_channel, bytes_of(queue), amqp_empty_bytes, false, false,
                        false, amqp_empty_table);
     check("basic.consume", data_channel);
+}
+
+void amqp_connection::consume_also(std::string_view queue, std::string_view consumer_tag) {
+    amqp_basic_consume(state_.get(), data_channel, bytes_of(queue), bytes_of(consumer_tag), false,
+                       false, false, amqp_empty_table);
+    if (auto why = check("basic.consume", data_channel); !why.empty()) {
+        lost(fmt::format("cannot consume {}: {}", queue, why));
+    }
 }
 
 void amqp_connection::publish(std::string_view exchange, std::string_view routing_key,

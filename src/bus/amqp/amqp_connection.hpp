@@ -69,11 +69,17 @@ public:
     // drops its oldest past that (x-overflow drop-head), dead-lettering them through the default
     // exchange to the queue `dead_letter_to` when not empty. Its name.
     std::string declare_queue(std::size_t max_length, std::string_view dead_letter_to);
+    // A named, durable, shared queue (Piped's), and an exchange-to-exchange binding. Empty when
+    // done, else the broker's refusal.
+    std::string declare_durable_queue(std::string_view name);
+    std::string bind_exchange(std::string_view destination, std::string_view source);
     // Empties a queue; how many messages it held.
     std::uint32_t purge(std::string_view queue);
 
     // On `data`: confirm.select, basic.qos and basic.consume with acknowledgements.
     void consume(std::string_view queue, std::uint16_t prefetch);
+    // Another consumer on `data`, after consume(): its deliveries carry `consumer_tag`.
+    void consume_also(std::string_view queue, std::string_view consumer_tag);
     // basic.publish, application/json, not persistent: the broker numbers it for its confirm.
     void publish(std::string_view exchange, std::string_view routing_key, std::string_view body);
     // A request to the queue `queue` through the default exchange, mandatory (the broker

@@ -1,6 +1,7 @@
 #include "bus/amqp/io_thread.hpp"
 
 #include "protocol/broker_message.hpp"
+#include "protocol/token_message.hpp"
 #include "util/log.hpp"
 
 #include <amqp_framing.h>
@@ -145,6 +146,9 @@ void amqp_io_thread::serve(amqp_connection& connection, const amqp_endpoint& end
     ack_wanted_ = acked_ = 0;
     auto now = clock::now();
     declarer_.new_connection(connection, now);
+    if (settings_.piped) {
+        set_up_piped(connection, *settings_.piped);
+    }
     connected_ = true;
     down_logged_ = false;
     log::info("rabbitmq at {}: connected; the node's queue is {}", endpoint.masked_url,
@@ -190,6 +194,22 @@ void amqp_io_thread::serve(amqp_connection& connection, const amqp_endpoint& end
             heard_ = clock::now();
         }
     }
+}
+
+// Piped's queues and bindings (its exchanges are declared with the others, as configured):
+// what an unmodified Piped back end expects of a node. The node's sessions of a token get what
+// arrives in its in-queue.
+void amqp_io_thread::set_up_piped(amqp_connection& connection, const piped_topology& piped) {
+    for (auto said : {connection.declare_durable_queue(piped.queue_in),
+                      connection.declare_durable_queue(piped.queue_out),
+                      connection.bind(piped.queue_in, piped.exchange_in, ""),
+                      connection.bind(piped.queue_out, piped.exchange_out, ""),
+                      connection.bind_exchange(piped.exchange_in, piped.mass)}) {
+        if (!said.empty()) {
+            throw connection_lost{"cannot set up Piped's queues and bindings: " + said};
+        }
+    }
+    connection.consume_also(piped.queue_in, piped_consumer_tag);
 }
 
 void amqp_io_thread::handle(amqp_connection& connection, io_command& command) {
@@ -301,8 +321,19 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         // Any content type and headers (Myxi publishers set none): only the body counts, and
         // the correlation_id of an answer, which a worker sends through the default exchange
         // (no event does: the bus never binds the node's queue to it).
+        const bool piped = settings_.piped && text_of(deliver->consumer_tag) == piped_consumer_tag;
         auto message = connection.read_message(frame.channel);
-        if (d.event.exchange.empty() && message.correlation_id) {
+        if (piped) {
+            // For the sessions of a token on this node: the message as the back end wrote it,
+            // without "token" (Piped's messageObject), on the token's topic.
+            d.event.exchange = settings_.piped->token_exchange;
+            if (auto addressed = parse_token_message(message.body)) {
+                d.event.routing_key = std::move(addressed->token);
+                d.event.extra = std::move(addressed->members);
+            } else {
+                d.malformed = std::string(addressed.error());
+            }
+        } else if (d.event.exchange.empty() && message.correlation_id) {
             d.reply = true;
             d.correlation_id = std::move(*message.correlation_id);
             d.body = std::move(message.body);

@@ -39,6 +39,8 @@ public:
     // broker holds the rest in the node's queue, which drops its oldest past
     // max_queue_length: a slow bus thread loses old events instead of growing the node's memory.
     static constexpr std::uint16_t prefetch = 500;
+    // The consumer of Piped's in-queue, told from the node queue's by its deliveries' tag.
+    static constexpr std::string_view piped_consumer_tag = "herald-piped";
 
     // `endpoints` may be empty, with `unusable` saying why (no usable URL): the thread then
     // reports that and waits for stop.
@@ -61,6 +63,7 @@ private:
 
     void run();
     // Serves one connection; returns when stopping, throws connection_lost when it ends.
+    void set_up_piped(amqp_connection& connection, const piped_topology& piped);
     void serve(amqp_connection& connection, const amqp_endpoint& endpoint);
     void handle(amqp_connection& connection, io_command& command);
     void publish(amqp_connection& connection, publish_command& command);

@@ -1,5 +1,6 @@
 #include "bus/redis/redis_bus.hpp"
 
+#include "bus/broker_body.hpp"
 #include "bus/redis/redis_bus_factory.hpp"
 #include "bus/redis/reply_message.hpp"
 #include "protocol/broker_message.hpp"
@@ -16,22 +17,6 @@ namespace {
 
 std::string_view text_of(const redisReply& reply) {
     return {reply.str == nullptr ? "" : reply.str, reply.str == nullptr ? 0 : reply.len};
-}
-
-// The body a back end publishes: {"event":E,"payload":P} and the extra members, if any.
-std::string body_of(const bus_event& event) {
-    std::string out;
-    out.reserve(32 + event.event.size() + event.payload.size() + event.extra.size());
-    out += R"({"event":)";
-    json_text::append_string(out, event.event);
-    out += R"(,"payload":)";
-    out += event.payload.empty() ? std::string_view("{}") : std::string_view(event.payload);
-    if (!event.extra.empty()) {
-        out += ',';
-        out += event.extra;
-    }
-    out += '}';
-    return out;
 }
 
 // A channel no exchange's template can be made to name by chance: 64 random bits.
@@ -475,7 +460,7 @@ void redis_bus::publish(bus_event event, publish_done done) {
     pending_publish entry;
     entry.done = std::move(done);
     entry.channel = rule_of(event.exchange).naming.channel(event.exchange, event.routing_key);
-    entry.body = body_of(event);
+    entry.body = broker_body(event);
     enqueue(std::move(entry));
 }
 

@@ -28,8 +28,12 @@ std::unique_ptr<dialect_session> piped_dialect::open(session_port& port, const s
 }
 
 shared_frame piped_dialect::render(const event_view& e) const {
-    return std::make_shared<const std::string>(
-        ws::make_frame(ws::opcode::text, piped::application_event(e.event, e.payload, e.extra)));
+    // Without a name: a message of Piped's own, from the node's in-queue, as its back end wrote
+    // it (token removed).
+    const std::string text = e.event.empty()
+                                 ? "{" + std::string(e.extra) + "}"
+                                 : piped::application_event(e.event, e.payload, e.extra);
+    return std::make_shared<const std::string>(ws::make_frame(ws::opcode::text, text));
 }
 
 } // namespace herald

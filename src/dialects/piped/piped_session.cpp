@@ -39,6 +39,12 @@ void piped_session::on_message(std::string_view text, bool /*binary: read as tex
         return;
     }
     env_.count_action(static_cast<std::size_t>(piped::action_label::method), true);
+    if (const auto& out = env_.rules.piped.methods_exchange; !out.empty()) {
+        // Piped's way: the method to the node's out-exchange; its result comes back through
+        // the node's in-queue, to every session of the token on this node, as Piped did.
+        port_.publish_raw(out, "", "{" + piped::request_members(*parsed, token_).substr(1) + "}");
+        return;
+    }
     call_backend(std::move(*parsed));
 }
 
