@@ -56,6 +56,7 @@ void bus_backend::ask(std::string_view, std::string request, completion done) {
 void bus_backend::send(std::string request, completion done) {
     if (pending_.size() >= settings_.max_pending) {
         counters_.replies[static_cast<std::size_t>(backend_status::overloaded)].add();
+        failures_.note(backend_status::overloaded, "[backend] max_pending requests are pending");
         done({backend_status::overloaded, "more than [backend] max_pending requests pending"});
         return;
     }
@@ -98,6 +99,7 @@ void bus_backend::finish(const std::string& correlation_id, backend_status statu
     if (it == pending_.end()) {
         return; // already timed out, or answered
     }
+    failures_.note(status, body);
     completion done = std::move(it->second.done);
     pending_.erase(it);
     counters_.pending.sub();

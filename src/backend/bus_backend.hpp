@@ -2,6 +2,7 @@
 
 #include "backend/backend.hpp"
 #include "backend/backend_settings.hpp"
+#include "backend/failure_log.hpp"
 #include "bus/bus_port.hpp"
 #include "util/log_limiter.hpp"
 #include "util/net.hpp"
@@ -50,6 +51,7 @@ private:
     std::string id_prefix_; // node id and a random number: ids never repeat across restarts
     std::uint64_t next_id_ = 0;
     backend_counters counters_;
+    backend_failure_log failures_;
     log_limiter late_log_;
     net::io_context io_{1};
     net::executor_work_guard<net::io_context::executor_type> work_;

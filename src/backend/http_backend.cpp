@@ -103,6 +103,7 @@ void http_backend::ask(std::string_view kind, std::string request, completion do
 void http_backend::enqueue(job j) {
     if (static_cast<std::size_t>(counters_.pending.value()) >= settings_.max_pending) {
         counters_.replies[static_cast<std::size_t>(backend_status::overloaded)].add();
+        failures_.note(backend_status::overloaded, "[backend] max_pending requests are pending");
         j.done({backend_status::overloaded, "more than [backend] max_pending requests pending"});
         return;
     }
@@ -116,6 +117,7 @@ void http_backend::enqueue(job j) {
 }
 
 void http_backend::finish(job& j, backend_status status, std::string body) {
+    failures_.note(status, body);
     counters_.pending.sub();
     counters_.replies[static_cast<std::size_t>(status)].add();
     j.done({status, std::move(body)});

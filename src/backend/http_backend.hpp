@@ -2,6 +2,7 @@
 
 #include "backend/backend.hpp"
 #include "backend/backend_settings.hpp"
+#include "backend/failure_log.hpp"
 #include "util/net.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -50,6 +51,7 @@ private:
     std::string port_;
     std::string target_;
     backend_counters counters_;
+    backend_failure_log failures_;
     net::io_context io_{1};
     net::executor_work_guard<net::io_context::executor_type> work_;
     std::thread thread_;

@@ -210,16 +210,22 @@ test('an answer for a session that has gone is dropped, and the node counts ever
   await other.close();
 });
 
-test('an unreachable back end is a BackendError, not a hang', async () => {
+test('an unreachable back end is a BackendError, not a hang, and one log line', async () => {
   const closed = await startHttpBackend(() => ({}));
   const url = closed.url;
   await closed.stop();
   const lonely = await startHerald({ config: `[backend]\nurl = "${url}"\nactions = ["Go"]\ntimeout_ms = 3000\n` });
   const client = await connectMyxi(lonely);
-  const reply = await client.request('Go', {});
-  assert.deepEqual(reply.payload, { error: 'BackendError', detail: 'the back end is unavailable' });
+  for (let i = 0; i < 3; i++) {
+    const reply = await client.request('Go', {});
+    assert.deepEqual(reply.payload, { error: 'BackendError', detail: 'the back end is unavailable' });
+  }
   await client.close();
   assert.equal((await lonely.stop()).code, 0);
+  // One line for the cause, not one per request: a dead back end does not flood the log.
+  const lines = lonely.output.split('\n').filter((line) => line.includes('back end: a request ended unavailable'));
+  assert.equal(lines.length, 1, lonely.output);
+  assert.match(lines[0], /connecting to 127\.0\.0\.1:\d+: Connection refused\); 1 so far/);
 });
 
 test('access = "backend" without [backend] url stops Herald at start with one clear line', () => {
