@@ -8,6 +8,7 @@
 #include "transport/tcp_connection.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -81,8 +82,9 @@ private:
     void reply_later(backend_reply_handler on_reply, backend_reply reply);
     void take_reply(const backend_reply_handler& on_reply, backend_reply reply);
     std::string remote_address() const;
+    static const char* close_reason(ws::close_code code);
     // Runs a dialect call; a throw is counted and logged, and ends this session only.
-    template <class Call> void guarded(Call&& call);
+    void guarded(const std::function<void()>& call);
 
     const transport_context& node_;
     session_env env_;
