@@ -48,14 +48,10 @@ void bus_backend::stop() {
 }
 
 void bus_backend::ask(std::string_view, std::string request, completion done) {
-    net::post(io_, [this, request = std::move(request), done = std::move(done)]() mutable {
-        send(std::move(request), std::move(done));
-    });
-}
-
-void bus_backend::send(std::string request, completion done) {
+    std::unique_lock lock(mutex_);
     if (pending_.size() >= settings_.max_pending) {
-        counters_.replies[static_cast<std::size_t>(backend_status::overloaded)].add();
+        counters_.replies[static_cast<std::size_t>(backend_status::overloaded)].add(); // locked
+        lock.unlock();
         failures_.note(backend_status::overloaded, "[backend] max_pending requests are pending");
         done({backend_status::overloaded, "more than [backend] max_pending requests pending"});
         return;
@@ -64,19 +60,26 @@ void bus_backend::send(std::string request, completion done) {
     pending_.emplace(id, pending{std::move(done)});
     deadlines_.emplace_back(clock::now() + settings_.timeout, id);
     counters_.pending.add();
+    lock.unlock();
+    // `done` runs on the bus thread; a failure may come from inside this call.
     bus_.send_request({settings_.queue, id, std::move(request)},
                       [this, id](std::string_view error) {
                           if (!error.empty()) {
-                              net::post(io_, [this, id, why = std::string(error)]() mutable {
-                                  finish(id, backend_status::unavailable, std::move(why));
-                              });
+                              finish(id, backend_status::unavailable, std::string(error));
                           }
                       });
 }
 
 void bus_backend::answer(const std::string& correlation_id, std::string body) {
-    if (pending_.find(correlation_id) == pending_.end()) {
-        counters_.late_answers.add();
+    bool waiting = false;
+    {
+        std::lock_guard lock(mutex_);
+        waiting = pending_.find(correlation_id) != pending_.end();
+        if (!waiting) {
+            counters_.late_answers.add(); // its writers hold the lock, as every counter's here
+        }
+    }
+    if (!waiting) {
         if (late_log_.allow()) {
             log::warn("back end: an answer for request {} that is not waiting (late, answered "
                       "twice, or not this node's); {} so far",
@@ -95,23 +98,34 @@ void bus_backend::answer(const std::string& correlation_id, std::string body) {
 
 void bus_backend::finish(const std::string& correlation_id, backend_status status,
                          std::string body) {
-    auto it = pending_.find(correlation_id);
-    if (it == pending_.end()) {
-        return; // already timed out, or answered
+    completion done;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = pending_.find(correlation_id);
+        if (it == pending_.end()) {
+            return; // already timed out, or answered
+        }
+        done = std::move(it->second.done);
+        pending_.erase(it);
+        counters_.pending.sub();
+        counters_.replies[static_cast<std::size_t>(status)].add();
     }
     failures_.note(status, body);
-    completion done = std::move(it->second.done);
-    pending_.erase(it);
-    counters_.pending.sub();
-    counters_.replies[static_cast<std::size_t>(status)].add();
-    done({status, std::move(body)});
+    done({status, std::move(body)}); // outside the lock: it posts to the session's shard
 }
 
 void bus_backend::expire() {
     const auto now = clock::now();
-    while (!deadlines_.empty() && deadlines_.front().first <= now) {
-        finish(deadlines_.front().second, backend_status::timeout, "no answer in time");
-        deadlines_.pop_front(); // a request answered already is simply gone from pending_
+    std::vector<std::string> due;
+    {
+        std::lock_guard lock(mutex_);
+        while (!deadlines_.empty() && deadlines_.front().first <= now) {
+            due.push_back(std::move(deadlines_.front().second));
+            deadlines_.pop_front(); // one answered already is simply gone from pending_
+        }
+    }
+    for (const auto& id : due) {
+        finish(id, backend_status::timeout, "no answer in time");
     }
     sweep_timer_.expires_after(sweep_period);
     sweep_timer_.async_wait([this](const error_code& ec) {

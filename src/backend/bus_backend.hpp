@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -22,8 +23,9 @@ namespace herald {
 // that back-end workers consume as competing consumers, tagged with a correlation id; the
 // answer comes back to this node only, through the bus, and is matched to its request here.
 // An answer that matches nothing (it came after the timeout, or twice) is counted and logged.
-// Owns its thread and io_context: the pending table, its deadlines and the bus's answers are
-// all handled there; ask() and counters() may be called from any thread.
+// Thread-safe: shards ask, answers and send failures come on the bus thread, and deadlines are
+// checked on a thread of its own; the table of pending requests is guarded by a mutex. The
+// data path crosses no thread of its own: shard, bus thread, broker, bus thread, shard.
 class bus_backend final : public backend {
 public:
     // `destination`: the queue or stream; `node_id` goes into every correlation id.
@@ -41,7 +43,6 @@ private:
         completion done;
     };
 
-    void send(std::string request, completion done);
     void answer(const std::string& correlation_id, std::string body);
     void finish(const std::string& correlation_id, backend_status status, std::string body);
     void expire();
@@ -56,6 +57,7 @@ private:
     net::io_context io_{1};
     net::executor_work_guard<net::io_context::executor_type> work_;
     std::thread thread_;
+    std::mutex mutex_; // guards next_id_, pending_ and deadlines_
     std::unordered_map<std::string, pending> pending_;
     // Every request has the same timeout, so asking order is deadline order.
     std::deque<std::pair<clock::time_point, std::string>> deadlines_;

@@ -1,0 +1,181 @@
+// Actions through one node to a back end, next to the same back end called directly with the
+// same client library, in the same run (issue #12 §9): over HTTP (Node's http server as the
+// back end; node:http keep-alive as the direct client) and over RabbitMQ (an amqplib worker
+// as the back end; an amqplib RPC client as the direct one). Through Herald, Myxi clients send
+// a custom action and wait for its answer. Each client keeps one action in flight.
+//
+//   node bench/actions_bench.mjs --herald BIN [--amqp URL] [--clients 32] [--duration 10]
+//                                [--warmup 2] [--json]
+//
+// Prints a table, or with --json one JSON object. Herald runs with --threads 1.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import amqplib from 'amqplib';
+import WebSocket from 'ws';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => {
+  if (arg.startsWith('--')) pairs.push([arg.slice(2), all[i + 1]?.startsWith('--') || all[i + 1] === undefined ? true : all[i + 1]]);
+  return pairs;
+}, []));
+const clients = Number(args.clients ?? 32);
+const duration = Number(args.duration ?? 10) * 1000;
+const warmup = Number(args.warmup ?? 2) * 1000;
+const answer = JSON.stringify({ event: 'Done', payload: { ok: true } });
+
+// Runs `clients` loops of `call()` for warmup + duration; the rate and latencies of the
+// calls that started after the warmup and ended before the end.
+async function measure(call, what) {
+  process.stderr.write(`actions-bench: ${what}\n`);
+  const latencies = [];
+  const start = performance.now();
+  const measureFrom = start + warmup;
+  const end = measureFrom + duration;
+  let errors = 0;
+  await Promise.all(Array.from({ length: clients }, async (_, i) => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try { await call(i); } catch { errors++; continue; }
+      const t1 = performance.now();
+      if (t0 >= measureFrom && t1 <= end) latencies.push(t1 - t0);
+    }
+  }));
+  latencies.sort((a, b) => a - b);
+  const q = (p) => latencies.length ? Number((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 1000).toFixed(0)) : null;
+  return { per_s: Math.round(latencies.length / (duration / 1000)), p50_us: q(0.5), p99_us: q(0.99), errors };
+}
+
+async function startHerald(config) {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-actions-bench-'));
+  writeFileSync(join(dir, 'herald.toml'), config);
+  const child = spawn(args.herald, ['--config', join(dir, 'herald.toml'), '--port', '0', '--bind', '127.0.0.1',
+    '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const port = await new Promise((resolve, reject) => {
+    const look = (chunk) => {
+      output += chunk;
+      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
+      if (m) resolve(Number(m[1]));
+    };
+    child.stdout.on('data', look);
+    child.stderr.on('data', look);
+    child.on('exit', (code) => reject(new Error(`herald exited (${code}): ${output}`)));
+  });
+  // A broker bus needs a moment to connect: wait until /readyz says so.
+  for (let i = 0; i < 200; i++) {
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, stop: () => new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); }) };
+}
+
+// Myxi clients, each with one action in flight.
+async function heraldClients(port) {
+  const sockets = await Promise.all(Array.from({ length: clients }, () => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/pushwss`);
+    const waiting = new Map();
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      if (m.event === 'Welcome') { resolve({ ws, waiting }); return; }
+      const w = waiting.get(m.tag);
+      if (w) { waiting.delete(m.tag); m.event === 'Done' ? w.resolve() : w.reject(new Error(m.payload?.error)); }
+    });
+    ws.on('error', reject);
+  })));
+  let tag = 0;
+  return {
+    call: (i) => new Promise((resolve, reject) => {
+      const t = ++tag;
+      sockets[i].waiting.set(t, { resolve, reject });
+      sockets[i].ws.send(JSON.stringify({ action: 'Bench', tag: t, payload: {} }));
+    }),
+    close: () => sockets.forEach((s) => s.ws.close()),
+  };
+}
+
+const results = {};
+
+// ---- HTTP
+{
+  const backend = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+      res.end(answer);
+    });
+  });
+  await new Promise((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${backend.address().port}/herald`;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const body = JSON.stringify({ kind: 'action', action: 'Bench', payload: {} });
+  results.http_direct = await measure(() => new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end(body);
+  }), 'HTTP, direct');
+  const node = await startHerald(`[backend]\nurl = "${url}"\nactions = ["Bench"]\nconnections = ${clients}\n`);
+  const through = await heraldClients(node.port);
+  results.http_through_herald = await measure(through.call, 'HTTP, through Herald');
+  through.close();
+  await node.stop();
+  agent.destroy();
+  backend.close();
+}
+
+// ---- RabbitMQ
+if (args.amqp) {
+  const queue = `herald-actions-bench-${process.pid}`;
+  const worker = await amqplib.connect(args.amqp);
+  const workerChannel = await worker.createChannel();
+  await workerChannel.assertQueue(queue, { durable: false, autoDelete: true });
+  await workerChannel.prefetch(clients);
+  await workerChannel.consume(queue, (m) => {
+    workerChannel.sendToQueue(m.properties.replyTo, Buffer.from(answer), { correlationId: m.properties.correlationId });
+    workerChannel.ack(m);
+  });
+
+  const client = await amqplib.connect(args.amqp);
+  const channel = await client.createChannel();
+  const { queue: replies } = await channel.assertQueue('', { exclusive: true });
+  const waiting = new Map();
+  await channel.consume(replies, (m) => {
+    const w = waiting.get(m.properties.correlationId);
+    if (w) { waiting.delete(m.properties.correlationId); w(); }
+  }, { noAck: true });
+  let id = 0;
+  const body = Buffer.from(JSON.stringify({ kind: 'action', action: 'Bench', payload: {} }));
+  results.amqp_direct = await measure(() => new Promise((resolve) => {
+    const correlationId = String(++id);
+    waiting.set(correlationId, resolve);
+    channel.sendToQueue(queue, body, { replyTo: replies, correlationId });
+  }), 'RabbitMQ, direct');
+  await client.close();
+
+  const node = await startHerald(`[bus]\nurl = "${args.amqp}"\n[backend]\nqueue = "${queue}"\nactions = ["Bench"]\n`);
+  const through = await heraldClients(node.port);
+  results.amqp_through_herald = await measure(through.call, 'RabbitMQ, through Herald');
+  through.close();
+  await node.stop();
+  await worker.close();
+}
+
+const added = (through, direct) => results[through] && results[direct] && {
+  p50_us: results[through].p50_us - results[direct].p50_us,
+  p99_us: results[through].p99_us - results[direct].p99_us,
+};
+results.added_http = added('http_through_herald', 'http_direct');
+if (args.amqp) results.added_amqp = added('amqp_through_herald', 'amqp_direct');
+results.clients = clients;
+
+if (args.json) {
+  console.log(JSON.stringify(results));
+} else {
+  for (const [name, r] of Object.entries(results)) console.log(name.padEnd(22), JSON.stringify(r));
+}
+process.exit(0);
