@@ -287,3 +287,23 @@ touch_interval_seconds = 1
   assert.equal((await touching.stop()).code, 0);
   await checker.stop();
 });
+
+test('behind a trusted proxy, remote_address is the first X-Forwarded-For hop; otherwise the socket\'s peer', async () => {
+  const seen = await startHttpBackend(() => ({ event: 'Here' }));
+  const config = (trust) => `[backend]\nurl = "${seen.url}"\nactions = ["Where"]\ntrust_forwarded_for = ${trust}\n`;
+  for (const [trust, expected] of [[true, '203.0.113.7'], [false, '127.0.0.1']]) {
+    const proxied = await startHerald({ config: config(trust) });
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(proxied.wsUrl('/pushwss'), { headers: { 'X-Forwarded-For': ' 203.0.113.7 , 10.0.0.1' } });
+    const messages = [];
+    let wake;
+    ws.on('message', (d) => { messages.push(JSON.parse(d.toString())); wake?.(); });
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ action: 'Where', tag: 1, payload: {} }));
+    while (!messages.some((m) => m.tag === 1)) await new Promise((resolve) => { wake = resolve; });
+    assert.equal(seen.requests.at(-1).remote_address, expected, `trust_forwarded_for = ${trust}`);
+    ws.close();
+    assert.equal((await proxied.stop()).code, 0);
+  }
+  await seen.stop();
+});
