@@ -19,7 +19,7 @@ enum class action_kind {
     ping,
     authenticate,
     deauthenticate,
-    other, // any other name: custom actions (answered InvalidAction until back ends can take them)
+    other, // any other name: a custom action of [backend] actions, or InvalidAction
 };
 
 // A routing key as the client sent it: matched by its text ("1234"), echoed as its JSON (1234).
