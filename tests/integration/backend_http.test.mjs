@@ -307,3 +307,36 @@ test('behind a trusted proxy, remote_address is the first X-Forwarded-For hop; o
   }
   await seen.stop();
 });
+
+test('a keep-alive connection the back end closed while idle is replaced without the client noticing', async () => {
+  const closing = await startHttpBackend(() => ({ event: 'Fine' }));
+  let socketClosed;
+  closing.server.on('connection', (socket) => socket.on('close', () => socketClosed?.()));
+  const node2 = await startHerald({ config: `[backend]\nurl = "${closing.url}"\nactions = ["Go"]\nconnections = 1\n` });
+  const client = await connectMyxi(node2);
+  assert.equal((await client.request('Go', {})).event, 'Fine');
+  // The back end ends the idle connection, as servers with a keep-alive timeout do.
+  const closed = new Promise((resolve) => { socketClosed = resolve; });
+  closing.server.closeIdleConnections();
+  await closed;
+  assert.equal((await client.request('Go', {})).event, 'Fine', 'sent again on a fresh connection');
+  assert.equal(closing.requests.length, 2);
+  await client.close();
+  assert.equal((await node2.stop()).code, 0);
+  await closing.stop();
+});
+
+test('an answer over max_answer_bytes is refused as a BackendError, over HTTP', async () => {
+  const big = await startHttpBackend(() => ({ event: 'Big', payload: 'x'.repeat(5000) }));
+  const node2 = await startHerald({ config: `[backend]\nurl = "${big.url}"\nactions = ["Go"]\nmax_answer_bytes = 4096\n` });
+  const client = await connectMyxi(node2);
+  assert.deepEqual((await client.request('Go', {})).payload,
+    { error: 'BackendError', detail: 'the back end\'s answer was not understood' });
+  big.answer = () => ({ event: 'Small' });
+  assert.equal((await client.request('Go', {})).event, 'Small', 'the next answer is read again');
+  const m = await metrics(node2);
+  assert.equal(m.get('herald_backend_requests_total{result="bad_answer"}'), 1);
+  await client.close();
+  assert.equal((await node2.stop()).code, 0);
+  await big.stop();
+});

@@ -32,6 +32,7 @@ export async function startHttpBackend(answer) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const backend = {
     answer,
+    server, // for tests of the connection itself (keep-alive timeout, closes)
     requests,
     url: `http://127.0.0.1:${server.address().port}/herald`,
     // Waits until `count` requests have arrived in all.
