@@ -132,7 +132,9 @@ bool http_connection::try_upgrade(std::string_view path) {
         return true;
     }
     // Credentials first: a refused client never gets a WebSocket.
-    auto token = find_credential(credentials, upgrade_context(path, *match, remote_address()));
+    const std::string remote = remote_address();
+    const upgrade_request context = upgrade_context(path, *match, remote);
+    auto token = find_credential(credentials, context);
     if (!token) {
         respond(
             json_error(401, "credentials_required",
@@ -141,7 +143,7 @@ bool http_connection::try_upgrade(std::string_view path) {
         return true;
     }
     if (credentials.by_backend) {
-        ask_backend_to_connect(path, std::move(*token));
+        ask_backend_to_connect(match->index, context, std::move(*token));
         return true;
     }
     auto verified = node_.rules.jwt.verify(*token, std::chrono::system_clock::now());
@@ -201,21 +203,18 @@ void http_connection::open_session(std::string_view path, const identity* who) {
 
 // The back end decides (a connect request); meanwhile nothing is read and the connection
 // waits at most the back end's timeout (plus a moment for its answer to come back here).
-void http_connection::ask_backend_to_connect(std::string_view path, std::string token) {
-    const auto match = match_endpoint(node_.endpoint_paths, path);
-    const auto& endpoint = node_.endpoints[match->index];
-    const std::string remote = remote_address();
-    const auto context = upgrade_context(path, *match, remote);
+void http_connection::ask_backend_to_connect(std::size_t endpoint_index,
+                                             const upgrade_request& context, std::string token) {
     std::string members = R"(,"token":)";
     json_text::append_string(members, token);
     members += R"(,"path":)";
-    json_text::append_string(members, path);
+    json_text::append_string(members, context.path);
     members += R"(,"query":)";
     json_text::append_string(members, context.query);
-    std::string body = render_backend_request({"connect", node_.session_ids.node_id(), 0,
-                                               node_.endpoint_paths[match->index],
-                                               endpoint.speaks->name(), context.remote_address},
-                                              members);
+    std::string body = render_backend_request(
+        {"connect", node_.session_ids.node_id(), 0, node_.endpoint_paths[endpoint_index],
+         node_.endpoints[endpoint_index].speaks->name(), context.remote_address},
+        members);
     writing_ = true; // busy: no reading until the answer
     deadline_ = shard_.fresh_now() + node_.backend_limits.timeout + std::chrono::seconds(1);
     node_.application->ask(
