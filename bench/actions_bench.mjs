@@ -5,9 +5,12 @@
 // a custom action and wait for its answer. Each client keeps one action in flight.
 //
 //   node bench/actions_bench.mjs --herald BIN [--amqp URL] [--clients 32] [--duration 10]
-//                                [--warmup 2] [--json]
+//                                [--warmup 2] [--herald-cpu N] [--json]
 //
-// Prints a table, or with --json one JSON object. Herald runs with --threads 1.
+// Prints a table, or with --json one JSON object. Herald runs with --threads 1 (with
+// --herald-cpu, pinned to that core by taskset). The back ends (an HTTP server, an amqplib
+// worker) run in this process, beside the clients, both with TCP_NODELAY (amqplib's noDelay) as
+// a back end that answers fast would: without it Nagle holds each answer for ~40 ms.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -50,8 +53,10 @@ async function measure(call, what) {
 async function startHerald(config) {
   const dir = mkdtempSync(join(tmpdir(), 'herald-actions-bench-'));
   writeFileSync(join(dir, 'herald.toml'), config);
-  const child = spawn(args.herald, ['--config', join(dir, 'herald.toml'), '--port', '0', '--bind', '127.0.0.1',
-    '--threads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [args.herald, '--config', join(dir, 'herald.toml'), '--port', '0', '--bind', '127.0.0.1',
+    '--threads', '1'];
+  if (args['herald-cpu'] !== undefined) command.unshift('taskset', '-c', String(args['herald-cpu']));
+  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const port = await new Promise((resolve, reject) => {
     const look = (chunk) => {
@@ -131,7 +136,7 @@ const results = {};
 // ---- RabbitMQ
 if (args.amqp) {
   const queue = `herald-actions-bench-${process.pid}`;
-  const worker = await amqplib.connect(args.amqp);
+  const worker = await amqplib.connect(args.amqp, { noDelay: true });
   const workerChannel = await worker.createChannel();
   await workerChannel.assertQueue(queue, { durable: false, autoDelete: true });
   await workerChannel.prefetch(clients);
@@ -140,7 +145,7 @@ if (args.amqp) {
     workerChannel.ack(m);
   });
 
-  const client = await amqplib.connect(args.amqp);
+  const client = await amqplib.connect(args.amqp, { noDelay: true });
   const channel = await client.createChannel();
   const { queue: replies } = await channel.assertQueue('', { exclusive: true });
   const waiting = new Map();

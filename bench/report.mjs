@@ -43,6 +43,8 @@ if (env.INGEST_HERALD_AMQP) {
     rabbitmq: env.RABBITMQ_VERSION,
     redis: env.REDIS_VERSION,
   };
+  // Each: bench/actions_bench.mjs --json, with its own added_http and added_amqp.
+  result.actions = { one_client: read('ACTIONS_ONE'), many_clients: read('ACTIONS_MANY') };
 }
 result.command = env.COMMAND;
 result.machine = env.MACHINE;
@@ -106,6 +108,19 @@ if (b) {
     `p99 ${number(l.added_us.amqp.p99)} µs; Redis p50 ${number(l.added_us.redis.p50)} µs, ` +
     `p99 ${number(l.added_us.redis.p99)} µs.`);
   console.log(`Brokers: RabbitMQ ${b.rabbitmq}, Redis ${b.redis}.`);
+
+  const runs = ['http_direct', 'http_through_herald', 'amqp_direct', 'amqp_through_herald'];
+  for (const a of [result.actions.one_client, result.actions.many_clients]) {
+    table(`Actions answered by the back end, ${a.clients} client(s), one action in flight each`,
+      ['HTTP direct', 'HTTP herald', 'amqp direct', 'amqp herald'], runs.map((name) => a[name]), [
+        ['actions/s', (r) => number(r.per_s)],
+        ['round trip p50 µs', (r) => number(r.p50_us)],
+        ['round trip p99 µs', (r) => number(r.p99_us)],
+        ['errors', (r) => r.errors],
+      ]);
+    console.log(`Herald adds at p50 ${number(a.added_http.p50_us)} µs over HTTP, ` +
+      `${number(a.added_amqp.p50_us)} µs over RabbitMQ (target: at most 1,000 µs).`);
+  }
 }
 // What the rest of the machine used during a measurement lowers its figures.
 const disturbed = [];

@@ -52,7 +52,8 @@ const handlers = {
 };
 
 const [url, queue = 'herald.requests'] = process.argv.slice(2);
-const connection = await amqplib.connect(url);
+// noDelay: without it each answer can wait ~40 ms for the broker's delayed ACK (docs/backend.md).
+const connection = await amqplib.connect(url, { noDelay: true });
 const channel = await connection.createChannel();
 await channel.assertQueue(queue, { durable: true }); // as pika_worker.py declares it
 await channel.consume(queue, (message) => {

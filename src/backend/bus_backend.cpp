@@ -21,9 +21,10 @@ bus_backend::bus_backend(bus_port& bus, backend_settings settings, std::uint16_t
     , id_prefix_(fmt::format("{:04x}-{:08x}-", node_id, std::random_device{}()))
     , work_(io_.get_executor())
     , sweep_timer_(io_) {
+    // Answered right on the bus thread: the pending table is locked, and the completion posts
+    // to the session's shard, so a hop through this object's own thread would only add latency.
     bus_.on_reply([this](std::string_view correlation_id, std::string_view body) {
-        net::post(io_, [this, id = std::string(correlation_id),
-                        body = std::string(body)]() mutable { answer(id, std::move(body)); });
+        answer(std::string(correlation_id), std::string(body));
     });
 }
 
