@@ -5,6 +5,7 @@
 #include "app/toml_values.hpp"
 #include "bus/redis/channel_template.hpp"
 #include "dialects/registry.hpp"
+#include "protocol/addressing.hpp"
 #include "transport/endpoint_match.hpp"
 
 #include <boost/asio/ip/address.hpp>
@@ -277,6 +278,19 @@ void apply_toml_file(config& c, const std::string& path) {
             apply_backend(c, table(v, key));
         } else if (key == "lifecycle") {
             apply_lifecycle(c, table(v, key));
+        } else if (key == "addressing") {
+            for (auto&& [ak, av] : table(v, key)) {
+                const std::string akey = fmt::format("addressing.{}", ak.str());
+                if (ak == "prefix") {
+                    c.addressing_prefix = text(av, akey);
+                    if (c.addressing_prefix.empty() || c.addressing_prefix.size() > 200 ||
+                        c.addressing_prefix.find('\0') != std::string::npos) {
+                        fail(akey, "must be a name of 1 to 200 bytes");
+                    }
+                } else {
+                    fail(akey, "unknown key");
+                }
+            }
         } else if (key == "demo") {
             for (auto&& [dk, dv] : table(v, key)) {
                 const std::string dkey = fmt::format("demo.{}", dk.str());
@@ -412,6 +426,11 @@ void validate(config& c) {
         for (auto name : dialects()[e.dialect]->own_exchanges()) {
             declare_own(name, exchange_kind::direct);
         }
+    }
+    // Events addressed to sessions (docs/backend.md#addressing): routing keys are names.
+    const addressing::exchange_names addressing_exchanges(c.addressing_prefix);
+    for (auto name : addressing_exchanges.all()) {
+        declare_own(name, exchange_kind::direct);
     }
     apply_piped_topology(c);
     if (!c.backend.url.empty() && !c.backend.queue.empty()) {

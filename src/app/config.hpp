@@ -54,7 +54,10 @@ struct config {
     backend_rules delegated;
     lifecycle_rules lifecycle; // [lifecycle]: off unless the section is there
     piped_rules piped;         // set by validate() when Piped's RabbitMQ topology is used
-    bool demo_clock = false;   // publish demo/clock every second
+    // [addressing] prefix: names the exchanges of events addressed to sessions
+    // (protocol/addressing.hpp), so clusters that share a broker stay apart.
+    std::string addressing_prefix = "herald";
+    bool demo_clock = false; // publish demo/clock every second
 };
 
 // A problem with the configuration, worded as the one line printed at start.

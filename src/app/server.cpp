@@ -6,6 +6,7 @@
 #include "bus/bus_thread.hpp"
 #include "bus/registry.hpp"
 #include "dialects/registry.hpp"
+#include "protocol/addressing.hpp"
 #include "shard/shard.hpp"
 #include "transport/listener.hpp"
 #include "transport/touch_rounds.hpp"
@@ -68,6 +69,12 @@ std::vector<std::string> reserved_exchanges(const config& c) {
         for (auto name : dialects()[e.dialect]->own_exchanges()) {
             reserved.emplace_back(name);
         }
+    }
+    // Addressed events reach sessions without a subscription; subscribing would let a client
+    // read what is addressed to others.
+    const addressing::exchange_names addressing_exchanges(c.addressing_prefix);
+    for (auto name : addressing_exchanges.all()) {
+        reserved.emplace_back(name);
     }
     return reserved;
 }
@@ -143,6 +150,19 @@ server::server(config settings)
     for (auto& s : shards_) {
         targets.push_back(s.get());
     }
+    shard_views_ = targets;
+    for (const auto& e : settings_.endpoints) {
+        endpoint_dialects_.push_back(e.dialect);
+    }
+    transport_->live = &live_;
+    transport_->addressing = addressing::exchange_names(settings_.addressing_prefix);
+    for (auto& s : shards_) {
+        s->address_identities_on(transport_->addressing.identity);
+    }
+    addresses_ = std::make_unique<address_router>(address_router::node_view{
+        shard_views_, session_ids_, live_, transport_->addressing, transport_->endpoint_paths,
+        endpoint_dialects_, rules_.lifecycle, *bus_, backend_.get()});
+    addresses_->declare_interest();
     const auto address = net::ip::make_address(settings_.bind);
     listener_ =
         std::make_unique<listener>(targets, tcp::endpoint(address, settings_.port), *transport_);
@@ -180,15 +200,11 @@ tcp::endpoint server::local_endpoint() const {
 
 void server::fan_out(const bus_event& e, const interest::wanted& wanted,
                      std::span<const interest::reached> reached) {
-    const event_view view{e.exchange, e.routing_key, e.event, e.payload, e.extra};
-    auto rendered = std::make_shared<rendered_event>();
-    const auto all = dialects();
-    for (std::size_t d = 0; d < all.size(); ++d) {
-        if (wanted.shards_by_dialect[d] != 0) {
-            rendered->frames[d] = all[d]->render(view);
-        }
+    if (addresses_->route(e, wanted)) {
+        return;
     }
-    const shared_event event = std::move(rendered);
+    const auto event =
+        render_for(event_view{e.exchange, e.routing_key, e.event, e.payload, e.extra}, wanted);
     auto keys = std::make_shared<std::vector<std::string>>();
     keys->reserve(reached.size());
     for (const auto& r : reached) {

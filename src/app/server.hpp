@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/address_router.hpp"
 #include "app/config.hpp"
 #include "auth/exchange_policies.hpp"
 #include "auth/jwt_verifier.hpp"
@@ -62,6 +63,10 @@ private:
     std::unique_ptr<transport_context> transport_;
     std::vector<action_label> action_labels_;
     std::vector<std::unique_ptr<shard>> shards_;
+    std::vector<shard*> shard_views_;           // the same shards, for the address router
+    std::vector<dialect_id> endpoint_dialects_; // index = endpoint index
+    live_sessions live_;
+    std::unique_ptr<address_router> addresses_;
     std::unique_ptr<listener> listener_;
     // After shards_, so destroyed before them: requests still held by the back end hold the
     // connections that asked, whose sockets belong to the shards.

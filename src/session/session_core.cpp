@@ -128,6 +128,16 @@ std::vector<topic> session_core::set_identity(identity who) {
 void session_core::become(std::unique_ptr<identity> who, bool& subject_changed) {
     subject_changed = !identity_ || !who || identity_->subject != who->subject;
     const bool was_anonymous = !identity_;
+    if (subject_changed) {
+        // The subject is an identity events may be addressed to (protocol/addressing.hpp).
+        const auto id = port_.session_id();
+        if (identity_) {
+            env_.addresses.remove_identity(id, identity_->subject);
+        }
+        if (who) {
+            env_.addresses.add_identity(id, who->subject);
+        }
+    }
     identity_ = std::move(who);
     if (subject_changed && !(was_anonymous && !identity_)) {
         tell_identity();

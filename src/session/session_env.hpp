@@ -3,6 +3,7 @@
 
 #include "auth/exchange_policies.hpp"
 #include "auth/jwt_verifier.hpp"
+#include "pubsub/directory.hpp"
 #include "pubsub/hub.hpp"
 #include "util/limits.hpp"
 #include "util/metrics.hpp"
@@ -34,12 +35,14 @@ enum class lifecycle_event : unsigned {
     authenticated,
     subscribed,
     unsubscribed,
-    disconnected
+    disconnected,
+    failed_unicast, // of the node, not of a session: an event for a session it does not have
 };
-inline constexpr std::size_t lifecycle_event_count = 5;
+inline constexpr std::size_t lifecycle_event_count = 6;
 constexpr std::string_view to_string(lifecycle_event e) {
-    constexpr std::string_view names[lifecycle_event_count] = {
-        "connected", "authenticated", "subscribed", "unsubscribed", "disconnected"};
+    constexpr std::string_view names[lifecycle_event_count] = {"connected",    "authenticated",
+                                                               "subscribed",   "unsubscribed",
+                                                               "disconnected", "failed_unicast"};
     return names[static_cast<unsigned>(e)];
 }
 
@@ -75,6 +78,7 @@ struct session_rules {
 // One session's view of its shard. Used on the shard's thread only.
 struct session_env {
     hub& topics;
+    directory& addresses; // the shard's sessions by id, endpoint and identity
     shard_metrics& metrics;
     const session_rules& rules;
     dialect_id dialect;

@@ -14,6 +14,7 @@ constexpr auto shutdown_tick_period = std::chrono::milliseconds(20);
 shard::shard(unsigned index, bus_port& bus, std::size_t endpoints, std::size_t action_labels)
     : metrics_(endpoints, action_labels)
     , hub_(this)
+    , directory_(this)
     , index_(index)
     , bus_(bus)
     , work_(io_.get_executor())
@@ -104,11 +105,35 @@ void shard::deliver(topic_keys keys, shared_event event) {
     {
         std::lock_guard lock(inbox_mutex_);
         wake = inbox_.empty();
-        inbox_.push_back({std::move(keys), std::move(event)});
+        inbox_.push_back({std::move(keys), nullptr, std::move(event)});
     }
     if (wake) {
         net::post(io_, [this] { drain_inbox(); });
     }
+}
+
+void shard::deliver(std::shared_ptr<const session_address> to, shared_event event) {
+    bool wake;
+    {
+        std::lock_guard lock(inbox_mutex_);
+        wake = inbox_.empty();
+        inbox_.push_back({nullptr, std::move(to), std::move(event)});
+    }
+    if (wake) {
+        net::post(io_, [this] { drain_inbox(); });
+    }
+}
+
+std::size_t shard::deliver_now(const topic_keys& keys, const rendered_event& event) {
+    if (keys->size() == 1) {
+        return hub_.publish(keys->front(), event);
+    }
+    const auto stamp = ++stamps_;
+    std::size_t delivered = 0;
+    for (const auto& key : *keys) {
+        delivered += hub_.publish(key, event, stamp);
+    }
+    return delivered;
 }
 
 void shard::drain_inbox() {
@@ -116,16 +141,9 @@ void shard::drain_inbox() {
         std::lock_guard lock(inbox_mutex_);
         draining_.swap(inbox_);
     }
-    for (const auto& [keys, event] : draining_) {
-        std::size_t delivered = 0;
-        if (keys->size() == 1) {
-            delivered = hub_.publish(keys->front(), *event);
-        } else {
-            const auto stamp = ++stamps_;
-            for (const auto& key : *keys) {
-                delivered += hub_.publish(key, *event, stamp);
-            }
-        }
+    for (const auto& [keys, to, event] : draining_) {
+        const std::size_t delivered =
+            keys ? deliver_now(keys, *event) : directory_.deliver(*to, *event);
         if (delivered == 0) {
             metrics_.events_dropped.add();
         }
@@ -146,6 +164,15 @@ void shard::topic_wanted(std::string_view key, dialect_id dialect) {
 void shard::topic_unwanted(std::string_view key, dialect_id dialect) {
     bus_.remove_interest(std::string(exchange_of(key)), std::string(routing_key_of(key)), index_,
                          dialect);
+}
+
+// An identity's events travel on the bus as a topic of Herald's own exchange.
+void shard::identity_wanted(std::string_view identity, dialect_id dialect) {
+    bus_.add_interest(identity_exchange_, std::string(identity), index_, dialect);
+}
+
+void shard::identity_unwanted(std::string_view identity, dialect_id dialect) {
+    bus_.remove_interest(identity_exchange_, std::string(identity), index_, dialect);
 }
 
 void shard::begin_shutdown(std::chrono::milliseconds spread, std::function<void()> on_empty) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bus/bus_port.hpp"
+#include "pubsub/directory.hpp"
 #include "pubsub/hub.hpp"
 #include "shard/shard_connection.hpp"
 #include "util/metrics.hpp"
@@ -22,7 +23,7 @@ namespace herald {
 // One thread running one io_context. It owns its connections and its hub; a session never
 // migrates, so nothing here takes a lock but the inbox of events other threads hand it.
 // Other threads reach a shard only through post(), deliver() and begin_shutdown().
-class shard final : private hub_observer {
+class shard final : private hub_observer, private directory_observer {
 public:
     // `action_labels`: rows of herald_actions_total (every dialect's actions).
     shard(unsigned index, bus_port& bus, std::size_t endpoints, std::size_t action_labels);
@@ -35,6 +36,10 @@ public:
     shard_metrics& metrics() { return metrics_; }
     const shard_metrics& metrics() const { return metrics_; }
     herald::hub& hub() { return hub_; }
+    herald::directory& directory() { return directory_; }
+    // Before start: the exchange whose routing keys are identities ([addressing] prefix), on
+    // which the shard asks the bus for the events of its sessions' identities.
+    void address_identities_on(std::string exchange) { identity_exchange_ = std::move(exchange); }
 
     // Scratch space for socket reads, shared by every connection of the shard: an idle
     // connection holds no read buffer.
@@ -68,6 +73,9 @@ public:
     // in one write per session.
     using topic_keys = std::shared_ptr<const std::vector<std::string>>;
     void deliver(topic_keys keys, shared_event event);
+    // Any thread: deliver an event addressed to sessions (pubsub/directory.hpp), in the same
+    // order as the topics' events handed over.
+    void deliver(std::shared_ptr<const session_address> to, shared_event event);
 
     void start();
     // Any thread: close every connection, spread over `spread`; `on_empty` runs (on the shard's
@@ -82,11 +90,16 @@ private:
     void flush_all();
     void topic_wanted(std::string_view key, dialect_id dialect) override;
     void topic_unwanted(std::string_view key, dialect_id dialect) override;
+    void identity_wanted(std::string_view identity, dialect_id dialect) override;
+    void identity_unwanted(std::string_view identity, dialect_id dialect) override;
+    std::size_t deliver_now(const topic_keys& keys, const rendered_event& event);
 
     // Declared first, destroyed last: connections that the io_context's pending handlers still
     // hold leave the hub and touch the metrics when those handlers are destroyed.
     shard_metrics metrics_;
     herald::hub hub_;
+    herald::directory directory_;
+    std::string identity_exchange_ = "herald.identity";
     unsigned index_;
     bus_port& bus_;
     net::io_context io_{1};
@@ -99,7 +112,8 @@ private:
     net::steady_timer tick_timer_;
 
     struct pending_event {
-        topic_keys keys;
+        topic_keys keys;                           // null for an addressed event
+        std::shared_ptr<const session_address> to; // null for a topic's event
         shared_event event;
     };
     std::uint64_t stamps_ = 0; // for events that reach several keys

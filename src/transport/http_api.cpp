@@ -1,6 +1,7 @@
 #include "transport/http_api.hpp"
 
 #include "bus/bus_port.hpp"
+#include "protocol/addressing.hpp"
 #include "protocol/json_text.hpp"
 #include "protocol/publish_request.hpp"
 #include "transport/endpoint_match.hpp"
@@ -9,6 +10,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/status.hpp>
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
@@ -38,12 +40,14 @@ bool same_secret(std::string_view given, std::string_view expected) {
 }
 
 // A batch is answered once every event of it has an answer from the bus: 202 when the broker
-// took them all, 503 with the reason (and how many it took) otherwise.
+// took them all, 503 with the reason (and how many it took) otherwise. `counted_as` names the
+// count in the answer: {"published":N}, {"sent":N}.
 struct pending_batch {
     std::size_t left;
     std::size_t confirmed = 0;
     std::string error;
     http_responder answer;
+    std::string_view counted_as;
 };
 
 void on_published(pending_batch& batch, std::string_view error) {
@@ -56,17 +60,19 @@ void on_published(pending_batch& batch, std::string_view error) {
         return;
     }
     if (batch.error.empty()) {
-        batch.answer(json_ok(202, fmt::format(R"({{"published":{}}})", batch.confirmed)));
+        batch.answer(
+            json_ok(202, fmt::format(R"({{"{}":{}}})", batch.counted_as, batch.confirmed)));
         return;
     }
     auto r = json_error(503, "bus_unavailable", batch.error);
     r.body.pop_back(); // {"error":…,"detail":…} gets the count of what the broker took
-    r.body += fmt::format(R"(,"published":{}}})", batch.confirmed);
+    r.body += fmt::format(R"(,"{}":{}}})", batch.counted_as, batch.confirmed);
     batch.answer(std::move(r));
 }
 
-std::optional<http_response> publish(transport_context& node, const http_request& request,
-                                     const http_responder& later) {
+// The API key (api_key) as a bearer token: nullopt when it is right, else the refusal.
+std::optional<http_response> refuse_caller(const transport_context& node,
+                                           const http_request& request) {
     if (node.api_key.empty()) {
         return json_error(403, "publishing_disabled",
                           "no api_key is configured (api_key, --api-key or HERALD_API_KEY)");
@@ -83,40 +89,94 @@ std::optional<http_response> publish(transport_context& node, const http_request
         !boost::beast::iequals(authorization.substr(0, scheme.size()), scheme)) { // RFC 7235
         return json_error(403, "forbidden", "the API key is wrong");
     }
-    auto parsed = parse_publish_request(request.body(), [&node](std::string_view exchange) {
-        return node.exchanges.serves(exchange);
-    });
-    if (!parsed) {
-        return json_error(400, parsed.error().error, parsed.error().detail);
-    }
+    return std::nullopt;
+}
+
+// Hands the events to the bus, in order; answered at once on the memory bus, else once the
+// broker took them all.
+std::optional<http_response> publish_events(transport_context& node, std::vector<bus_event> events,
+                                            const http_responder& later,
+                                            std::string_view counted_as) {
     if (!node.bus.is_ready()) {
         return json_error(503, "bus_not_ready", node.bus.not_ready_reason());
     }
     if (node.bus.takes_every_event()) {
         // The memory bus cannot lose an event handed to it: answer now, as the fan-out may
         // take a while and the publisher's next request should not wait behind it.
-        const auto count = parsed->size();
-        for (auto& e : *parsed) {
-            node.bus.publish(bus_event{std::move(e.exchange),
-                                       std::move(e.routing_key),
-                                       std::move(e.event),
-                                       std::move(e.payload),
-                                       {}},
-                             {});
+        const auto count = events.size();
+        for (auto& e : events) {
+            node.bus.publish(std::move(e), {});
         }
-        return json_ok(202, fmt::format(R"({{"published":{}}})", count));
+        return json_ok(202, fmt::format(R"({{"{}":{}}})", counted_as, count));
     }
     // Every answer from the bus comes on the bus thread, so the batch needs no lock.
-    auto batch = std::make_shared<pending_batch>(pending_batch{parsed->size(), 0, {}, later});
-    for (auto& e : *parsed) {
-        node.bus.publish(bus_event{std::move(e.exchange),
-                                   std::move(e.routing_key),
-                                   std::move(e.event),
-                                   std::move(e.payload),
-                                   {}},
+    auto batch =
+        std::make_shared<pending_batch>(pending_batch{events.size(), 0, {}, later, counted_as});
+    for (auto& e : events) {
+        node.bus.publish(std::move(e),
                          [batch](std::string_view error) { on_published(*batch, error); });
     }
     return std::nullopt;
+}
+
+std::optional<http_response> publish(transport_context& node, const http_request& request,
+                                     const http_responder& later) {
+    if (auto refused = refuse_caller(node, request)) {
+        return refused;
+    }
+    auto parsed = parse_publish_request(request.body(), [&node](std::string_view exchange) {
+        return node.exchanges.serves(exchange);
+    });
+    if (!parsed) {
+        return json_error(400, parsed.error().error, parsed.error().detail);
+    }
+    std::vector<bus_event> events;
+    events.reserve(parsed->size());
+    for (auto& e : *parsed) {
+        events.push_back({std::move(e.exchange),
+                          std::move(e.routing_key),
+                          std::move(e.event),
+                          std::move(e.payload),
+                          {}});
+    }
+    return publish_events(node, std::move(events), later, "published");
+}
+
+// POST /api/send: an event addressed to sessions (protocol/addressing.hpp). A unicast to a
+// session of this node that is not open is answered 404 failed_unicast at once; one to
+// another node's session travels, and that node tells the lifecycle channel if it fails.
+std::optional<http_response> send(transport_context& node, const http_request& request,
+                                  const http_responder& later) {
+    if (auto refused = refuse_caller(node, request)) {
+        return refused;
+    }
+    auto parsed = addressing::parse_send_request(request.body(), [&node](std::string_view path) {
+        return std::find(node.endpoint_paths.begin(), node.endpoint_paths.end(), path) !=
+               node.endpoint_paths.end();
+    });
+    if (!parsed) {
+        return json_error(400, parsed.error().error, parsed.error().detail);
+    }
+    const auto& to = parsed->to;
+    if (to.kind == addressing::kind::session &&
+        session_id_maker::node_of(to.session) == node.session_ids.node_id() &&
+        (node.live == nullptr || !node.live->contains(to.session))) {
+        auto r = json_error(
+            404, "failed_unicast",
+            fmt::format("no session {} on this node", addressing::session_id_text(to.session)));
+        r.body.pop_back();
+        r.body += fmt::format(R"(,"target":"{}","message":{{"event":)",
+                              addressing::session_id_text(to.session));
+        json_text::append_string(r.body, parsed->event);
+        r.body += R"(,"payload":)" + parsed->payload + "}}";
+        return r;
+    }
+    auto route = addressing::route_of(to, node.addressing);
+    std::vector<bus_event> events;
+    events.push_back({std::string(route.exchange), std::move(route.routing_key),
+                      std::move(parsed->event), std::move(parsed->payload),
+                      std::move(route.members)});
+    return publish_events(node, std::move(events), later, "sent");
 }
 
 } // namespace
@@ -142,6 +202,12 @@ std::optional<http_response> handle_http(transport_context& node, const http_req
             return method_not_allowed("POST");
         }
         return publish(node, request, later);
+    }
+    if (target == "/api/send") {
+        if (method != http::verb::post) {
+            return method_not_allowed("POST");
+        }
+        return send(node, request, later);
     }
     if (target == "/healthz") {
         return get ? json_ok(200, R"({"status":"ok"})") : method_not_allowed("GET");

@@ -1,5 +1,6 @@
 #pragma once
-// Plain HTTP on the WebSocket port: the demo page, health, metrics and the publish API.
+// Plain HTTP on the WebSocket port: the demo page, health, metrics, and the API that publishes
+// to topics and sends to sessions.
 
 #include "protocol/http_request_reader.hpp"
 

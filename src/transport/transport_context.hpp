@@ -6,6 +6,8 @@
 #include "backend/backend.hpp"
 #include "backend/backend_settings.hpp"
 #include "bus/bus_port.hpp"
+#include "protocol/addressing.hpp"
+#include "pubsub/live_sessions.hpp"
 #include "pubsub/topic.hpp"
 #include "session/dialect.hpp"
 #include "session/session_env.hpp"
@@ -42,6 +44,8 @@ struct transport_context {
     std::atomic<bool> draining{false};           // shutting down: /readyz answers 503
     backend* application = nullptr;              // the back end; null when none is configured
     backend_settings backend_limits;             // per-session bound, X-Forwarded-For trust
+    live_sessions* live = nullptr;               // the ids of the node's open sessions
+    addressing::exchange_names addressing;       // where events addressed to sessions travel
 };
 
 } // namespace herald

@@ -30,7 +30,11 @@ ws_connection::ws_connection(shard& owner, tcp::socket socket, const transport_c
                              std::size_t endpoint_index)
     : tcp_connection(owner, std::move(socket))
     , node_(node)
-    , env_{owner.hub(), owner.metrics(), node.rules, node.endpoints[endpoint_index].id,
+    , env_{owner.hub(),
+           owner.directory(),
+           owner.metrics(),
+           node.rules,
+           node.endpoints[endpoint_index].id,
            node.endpoints[endpoint_index].first_action_label}
     , outbox_(node.limit.max_outbox_bytes)
     , last_heard_(owner.fresh_now())
@@ -68,6 +72,11 @@ void ws_connection::start(std::string handshake_response, std::string_view early
     queue(std::make_shared<const std::string>(std::move(handshake_response)));
     if (node_.backend_limits.trust_forwarded_for && !request.remote_address.empty()) {
         forwarded_for_ = std::make_unique<std::string>(request.remote_address);
+    }
+    // Addressable from here on (by id, endpoint, and the identities the dialect gives it).
+    shard_.directory().add(id_, endpoint_index_, env_.dialect, *this);
+    if (node_.live != nullptr) {
+        node_.live->add(id_);
     }
     guarded([&] {
         dialect_ = node_.endpoints[endpoint_index_].speaks->open(*this, env_, request);
@@ -304,6 +313,11 @@ void ws_connection::on_close_frame_sent() {
 }
 
 void ws_connection::end_dialect() {
+    // No addressed event reaches a session that is ending. (Both are idempotent.)
+    shard_.directory().remove(id_);
+    if (node_.live != nullptr) {
+        node_.live->remove(id_);
+    }
     if (dialect_ && !dialect_ended_) {
         dialect_ended_ = true;
         if (node_.rules.lifecycle.wants(lifecycle_event::disconnected)) {

@@ -21,7 +21,7 @@ struct transport_context;
 // and the close handshake. It is the port its dialect session speaks through, and owns that
 // session: the dialect never sees the socket.
 // Lives on its shard's thread; kept alive by the shared_ptrs its pending waits hold.
-class ws_connection final : public tcp_connection, public session_port {
+class ws_connection final : public tcp_connection, public session_port, public addressee {
 public:
     ws_connection(shard& owner, tcp::socket socket, const transport_context& node,
                   std::size_t endpoint_index);
@@ -45,6 +45,9 @@ public:
                      std::string body) override;
     void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
                         std::string_view members) override;
+
+    // addressee: an event addressed to this session (its id, endpoint or identity).
+    void deliver(const shared_frame& frame) override { send_frame(frame); }
 
     // For node-wide work on the shard's sessions (transport/touch_rounds): the session's core,
     // null once the session has ended; and taking subscriptions away, telling the client.

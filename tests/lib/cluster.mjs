@@ -119,6 +119,12 @@ export async function subscribe(client, exchange, routingKey) {
 // event, then a marker; each client drains what came before the marker. Afterwards the topic's
 // subscriptions hold on every node, and no client has an application event queued.
 export async function settle(node, clients, exchange, routingKey) {
+  await settleWith(clients, (event, payload) => publish(node, { exchange, routing_key: routingKey, event, payload }),
+    `${exchange}/${routingKey}`);
+}
+
+// The same for any way of sending: `post(event, payload)` resolves with { status, body }.
+export async function settleWith(clients, post, what) {
   const id = `${process.pid}-${++names}`;
   const arrived = clients.map(() => false);
   clients.forEach((client, i) => {
@@ -127,11 +133,11 @@ export async function settle(node, clients, exchange, routingKey) {
   });
   let n = 0;
   await eventually(async () => {
-    const sent = await publish(node, { exchange, routing_key: routingKey, event: 'herald.settle', payload: { id, n: n++ } });
+    const sent = await post('herald.settle', { id, n: n++ });
     assert.equal(sent.status, 202, JSON.stringify(sent.body));
     return arrived.every(Boolean);
-  }, `every client gets events on ${exchange}/${routingKey} (arrived: ${arrived})`, 30000);
-  const marker = await publish(node, { exchange, routing_key: routingKey, event: 'herald.settled', payload: { id } });
+  }, `every client gets events sent to ${what} (arrived: ${arrived})`, 30000);
+  const marker = await post('herald.settled', { id });
   assert.equal(marker.status, 202);
   await Promise.all(clients.map(async (client) => {
     for (;;) {
@@ -185,6 +191,44 @@ export async function brokerPublish(bus, { via, exchange, routingKey, bodies }) 
     for (const body of bodies) counts.push(await client.publish(channel, body));
     return counts;
   });
+}
+
+// A back end's consumer of an exchange of Herald's own (the lifecycle exchange): a queue bound
+// with '#' on RabbitMQ (the node declared the exchange at connect), PSUBSCRIBE "<exchange>:*" on
+// Redis. next(match) resolves with the first wanted message, in arrival order.
+export async function consume(bus, exchange) {
+  const received = [];
+  const waiters = [];
+  const take = (text) => {
+    received.push(JSON.parse(text));
+    for (const w of waiters.splice(0)) w();
+  };
+  let stop;
+  if (bus.name === 'amqp') {
+    const connection = await amqplib.connect(bus.url);
+    const channel = await connection.createChannel();
+    await channel.checkExchange(exchange);
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, exchange, '#');
+    await channel.consume(queue, (m) => take(m.content.toString()), { noAck: true });
+    stop = () => connection.close();
+  } else {
+    const client = createClient({ url: bus.url });
+    client.on('error', () => {});
+    await client.connect();
+    await client.pSubscribe(`${exchange}:*`, take);
+    stop = () => client.close();
+  }
+  return {
+    async next(match, what) {
+      for (;;) {
+        const i = received.findIndex(match);
+        if (i >= 0) return received.splice(i, 1)[0];
+        await within(10000, new Promise((resolve) => waiters.push(resolve)), what);
+      }
+    },
+    stop,
+  };
 }
 
 async function withRedis(url, f) {

@@ -117,14 +117,20 @@ export async function connectMyxi(node, path = '/pushwss') {
   return client;
 }
 
-export async function publish(node, events, { key = 'test-key', raw } = {}) {
-  const response = await fetch(node.url('/api/publish'), {
+// POST of JSON to the node's API with its key (or `raw` bytes as the body): { status, body }.
+async function postApi(node, path, body, { key = 'test-key', raw } = {}) {
+  const response = await fetch(node.url(path), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: raw ?? JSON.stringify(events),
+    body: raw ?? JSON.stringify(body),
   });
   return { status: response.status, body: await response.json() };
 }
+
+// POST /api/publish: events to topics.
+export const publish = (node, events, options) => postApi(node, '/api/publish', events, options);
+// POST /api/send: an event addressed to sessions (docs/backend.md#addressing).
+export const send = (node, body, options) => postApi(node, '/api/send', body, options);
 
 // Each scrape is one fresh connection that closes after the answer, so herald_connections
 // counts exactly one connection of the test's own: the scrape.

@@ -41,8 +41,9 @@ struct fixture {
     session_rules rules{exchanges, jwt, std::chrono::seconds(0), limit};
     recording_observer observer;
     hub topics{&observer};
+    directory addresses;
     shard_metrics metrics{1, 0};
-    session_env env{topics, metrics, rules, 0, 0};
+    session_env env{topics, addresses, metrics, rules, 0, 0};
     recording_port port;
 };
 

@@ -1,0 +1,144 @@
+#include "pubsub/directory.hpp"
+
+#include <algorithm>
+
+namespace herald {
+
+void directory::add(std::uint64_t id, std::uint32_t endpoint, dialect_id dialect, addressee& who) {
+    sessions_.insert_or_assign(id, session{&who, endpoint, dialect, {}});
+}
+
+void directory::remove(std::uint64_t id) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+        return;
+    }
+    // Back to front: each leave erases from the vector being walked otherwise.
+    auto& s = it->second;
+    while (!s.identities.empty()) {
+        leave_identity(s, s.identities.back());
+    }
+    sessions_.erase(it);
+}
+
+bool directory::add_identity(std::uint64_t id, std::string_view identity) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+        return false;
+    }
+    auto& s = it->second;
+    if (std::find(s.identities.begin(), s.identities.end(), identity) != s.identities.end()) {
+        return false;
+    }
+    auto at = identities_.find(identity);
+    if (at == identities_.end()) {
+        at = identities_.emplace(std::string(identity), identity_sessions{}).first;
+    }
+    at->second.sessions.push_back(&s);
+    if (at->second.per_dialect[s.dialect]++ == 0 && observer_ != nullptr) {
+        observer_->identity_wanted(identity, s.dialect);
+    }
+    s.identities.emplace_back(identity);
+    return true;
+}
+
+bool directory::remove_identity(std::uint64_t id, std::string_view identity) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+        return false;
+    }
+    auto& s = it->second;
+    if (std::find(s.identities.begin(), s.identities.end(), identity) == s.identities.end()) {
+        return false;
+    }
+    leave_identity(s, identity);
+    return true;
+}
+
+std::span<const std::string> directory::identities_of(std::uint64_t id) const {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+        return {};
+    }
+    return it->second.identities;
+}
+
+void directory::leave_identity(session& s, std::string_view identity) {
+    // A copy: `identity` may be the string erased below.
+    const std::string name(identity);
+    s.identities.erase(std::find(s.identities.begin(), s.identities.end(), name));
+    auto at = identities_.find(name);
+    if (at == identities_.end()) {
+        return;
+    }
+    auto& sessions = at->second.sessions;
+    sessions.erase(std::find(sessions.begin(), sessions.end(), &s));
+    if (--at->second.per_dialect[s.dialect] == 0 && observer_ != nullptr) {
+        observer_->identity_unwanted(name, s.dialect);
+    }
+    if (sessions.empty()) {
+        identities_.erase(at);
+    }
+}
+
+bool directory::hand(const session& s, const rendered_event& event) {
+    const auto& frame = event.frames[s.dialect];
+    if (!frame) {
+        return false;
+    }
+    s.who->deliver(frame);
+    return true;
+}
+
+std::size_t directory::deliver(const session_address& to, const rendered_event& event) const {
+    switch (to.to) {
+    case session_address::kind::all:
+        return deliver_all(event);
+    case session_address::kind::endpoint:
+        return deliver_endpoint(to.endpoint, to.skip, event);
+    case session_address::kind::session:
+        return deliver_session(to.session, event);
+    case session_address::kind::identity:
+        return deliver_identity(to.identity, event);
+    }
+    return 0;
+}
+
+std::size_t directory::deliver_all(const rendered_event& event) const {
+    std::size_t delivered = 0;
+    for (const auto& [id, s] : sessions_) {
+        delivered += hand(s, event) ? 1 : 0;
+    }
+    return delivered;
+}
+
+std::size_t directory::deliver_endpoint(std::uint32_t endpoint, std::span<const std::uint64_t> skip,
+                                        const rendered_event& event) const {
+    std::size_t delivered = 0;
+    for (const auto& [id, s] : sessions_) {
+        if (s.endpoint == endpoint && !std::binary_search(skip.begin(), skip.end(), id)) {
+            delivered += hand(s, event) ? 1 : 0;
+        }
+    }
+    return delivered;
+}
+
+std::size_t directory::deliver_session(std::uint64_t id, const rendered_event& event) const {
+    auto it = sessions_.find(id);
+    return it != sessions_.end() && hand(it->second, event) ? 1 : 0;
+}
+
+std::size_t directory::deliver_identity(std::string_view identity,
+                                        const rendered_event& event) const {
+    auto at = identities_.find(identity);
+    if (at == identities_.end()) {
+        return 0;
+    }
+    std::size_t delivered = 0;
+    for (const session* s : at->second.sessions) {
+        delivered += hand(*s, event) ? 1 : 0;
+    }
+    return delivered;
+}
+
+} // namespace herald

@@ -1,0 +1,105 @@
+#pragma once
+// Who is on a shard, for events addressed to sessions rather than to topics: every session,
+// those of one endpoint, one session by its id, those of an identity.
+
+#include "pubsub/topic.hpp"
+#include "util/string_map.hpp"
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace herald {
+
+// What a session offers the directory: a way to take a frame of its dialect.
+class addressee {
+public:
+    virtual void deliver(const shared_frame& frame) = 0;
+
+protected:
+    ~addressee() = default;
+};
+
+// Told when this shard's first session of an identity in a dialect comes or its last one leaves,
+// so the node asks its bus for the identity's events only while someone here has it.
+class directory_observer {
+public:
+    virtual void identity_wanted(std::string_view identity, dialect_id dialect) = 0;
+    virtual void identity_unwanted(std::string_view identity, dialect_id dialect) = 0;
+
+protected:
+    ~directory_observer() = default;
+};
+
+// Where an addressed event goes, as the node resolved it from the wire (protocol/addressing.hpp):
+// the endpoint by its index.
+struct session_address {
+    enum class kind : std::uint8_t { all, endpoint, session, identity };
+    session_address::kind to = kind::all;
+    std::uint32_t endpoint = 0;      // kind::endpoint
+    std::vector<std::uint64_t> skip; // kind::endpoint: sorted session ids left out
+    std::uint64_t session = 0;       // kind::session
+    std::string identity;            // kind::identity
+};
+
+// The sessions of one shard by id, endpoint and identity.
+// Lives on its shard's thread and is never touched from another thread.
+class directory {
+public:
+    explicit directory(directory_observer* observer = nullptr)
+        : observer_(observer) {}
+    directory(const directory&) = delete;
+    directory& operator=(const directory&) = delete;
+
+    // A session opened (its id is unique: shard/session_id_maker.hpp); `who` must stay valid
+    // until remove(id).
+    void add(std::uint64_t id, std::uint32_t endpoint, dialect_id dialect, addressee& who);
+    // The session ended: it leaves its identities too. Nothing when it was not here.
+    void remove(std::uint64_t id);
+    bool contains(std::uint64_t id) const { return sessions_.contains(id); }
+
+    // Identities of a session (a token's subject, a name it registered as). False when the
+    // session is not here or already has it.
+    bool add_identity(std::uint64_t id, std::string_view identity);
+    bool remove_identity(std::uint64_t id, std::string_view identity);
+    // The session's identities, in the order they were added.
+    std::span<const std::string> identities_of(std::uint64_t id) const;
+
+    // Each returns how many sessions received a frame (those whose dialect has one).
+    std::size_t deliver(const session_address& to, const rendered_event& event) const;
+    std::size_t deliver_all(const rendered_event& event) const;
+    // `skip`: sorted session ids left out.
+    std::size_t deliver_endpoint(std::uint32_t endpoint, std::span<const std::uint64_t> skip,
+                                 const rendered_event& event) const;
+    std::size_t deliver_session(std::uint64_t id, const rendered_event& event) const;
+    std::size_t deliver_identity(std::string_view identity, const rendered_event& event) const;
+
+    std::size_t session_count() const { return sessions_.size(); }
+    std::size_t identity_count() const { return identities_.size(); }
+
+private:
+    struct session {
+        addressee* who;
+        std::uint32_t endpoint;
+        dialect_id dialect;
+        std::vector<std::string> identities;
+    };
+    struct identity_sessions {
+        std::vector<session*> sessions; // nodes of sessions_: stable while they live
+        std::array<std::uint32_t, max_dialects> per_dialect{};
+    };
+
+    void leave_identity(session& s, std::string_view identity);
+    static bool hand(const session& s, const rendered_event& event);
+
+    std::unordered_map<std::uint64_t, session> sessions_;
+    string_map<identity_sessions> identities_;
+    directory_observer* observer_;
+};
+
+} // namespace herald

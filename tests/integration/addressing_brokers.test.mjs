@@ -1,0 +1,113 @@
+// Events addressed to sessions across two nodes on each broker: the API of one node sends, the
+// sessions live on both; a back end publishes a unicast straight into the broker with Python
+// (pika, redis-py); a unicast for a session the owning node lacks becomes a failed_unicast
+// lifecycle event from that node. Each run has its own exchanges ([addressing] prefix).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectMyxi, send } from '../lib/herald.mjs';
+import { signJwt, now } from '../lib/jwt.mjs';
+import { buses, uniqueName, startNodes, shareBroker, consume, brokerPublish, nodeOfSession, settleWith } from '../lib/cluster.mjs';
+
+const secret = 'addressing-brokers-secret';
+const nextEvent = (client, what) => client.next((m) => m.mq !== undefined, what);
+
+for (const bus of buses) {
+  describe(`addressing across two nodes on the ${bus.name} bus`, { skip: bus.skip }, () => {
+    const prefix = uniqueName('addr');
+    const lifecycle = uniqueName('lifecycle');
+    let release;
+    let nodes;
+    let clients; // two on node 1, two on node 2; the first of each on /chat
+    before(async () => {
+      release = await shareBroker(bus, `addressing_brokers.test.mjs (${bus.name})`);
+      nodes = await startNodes(bus, {
+        count: 2,
+        config: `[addressing]\nprefix = "${prefix}"\n[lifecycle]\nexchange = "${lifecycle}"\nevents = ["failed_unicast"]\n` +
+          `[auth]\njwt_secret = "${secret}"\n[[endpoints]]\npath = "/pushwss"\n[[endpoints]]\npath = "/chat"\n`,
+      });
+      clients = await Promise.all([[0, '/chat'], [0, '/pushwss'], [1, '/chat'], [1, '/pushwss']]
+        .map(([n, path]) => connectMyxi(nodes[n], path)));
+    });
+    after(async () => {
+      await Promise.all((clients ?? []).map((c) => c.close()));
+      const results = await Promise.all((nodes ?? []).map((n) => n.stop()));
+      release?.();
+      for (const r of results) assert.equal(r.code, 0);
+    });
+
+    // A marker unicast to each client through node 1: whatever was meant for it came first.
+    async function assertNothingElse(what) {
+      for (const client of clients) {
+        const marker = `marker-${Math.random()}`;
+        assert.equal((await send(nodes[0], { to: { session: client.welcome.payload.id }, event: marker })).status, 202);
+        const got = await nextEvent(client, `the marker (${what})`);
+        assert.equal(got.event, marker, `${what}: got ${JSON.stringify(got)} first`);
+      }
+    }
+
+    test('a unicast sent through one node reaches the session on the other node, and only it', async () => {
+      const target = clients[3];
+      assert.equal(nodeOfSession(target.welcome.payload.id), nodes[1].id);
+      const answer = await send(nodes[0], { to: { session: target.welcome.payload.id }, event: 'Hi', payload: { n: 1 } });
+      assert.deepEqual(answer, { status: 202, body: { sent: 1 } });
+      assert.deepEqual(await nextEvent(target, 'the unicast'),
+        { event: 'Hi', payload: { n: 1 }, mq: { e: `${prefix}.unicast`, rk: target.welcome.payload.id.slice(0, 4) } });
+      await assertNothingElse('one unicast');
+    });
+
+    test('a multicast reaches every session of both nodes once', async () => {
+      assert.equal((await send(nodes[1], { to: 'all', event: 'All', payload: 1 })).status, 202);
+      for (const client of clients) assert.equal((await nextEvent(client, 'the multicast')).event, 'All');
+      await assertNothingElse('one multicast');
+    });
+
+    test('a broadcast reaches the endpoint\'s sessions on both nodes but the skipped one', async () => {
+      const skip = [clients[2].welcome.payload.id];
+      assert.equal((await send(nodes[1], { to: { endpoint: '/chat', skip }, event: 'Room', payload: 'x' })).status, 202);
+      assert.deepEqual(await nextEvent(clients[0], 'the broadcast'), { event: 'Room', payload: 'x', mq: { e: `${prefix}.broadcast`, rk: '/chat' } });
+      await assertNothingElse('the broadcast, not to /pushwss and not to the skipped');
+    });
+
+    test('an identity\'s sessions on both nodes get what is sent to it', async () => {
+      const token = signJwt({ sub: 'ann', exp: now() + 600 }, { secret });
+      for (const client of [clients[1], clients[2]]) {
+        assert.equal((await client.request('Authenticate', { token })).event, 'Authenticated');
+      }
+      // Each node asks its broker for the identity's events once a session has it.
+      await settleWith([clients[1], clients[2]], (event, payload) => send(nodes[0], { to: { identity: 'ann' }, event, payload }), 'ann');
+      assert.equal((await send(nodes[0], { to: { identity: 'ann' }, event: 'ForAnn', payload: {} })).status, 202);
+      for (const client of [clients[1], clients[2]]) {
+        assert.deepEqual(await nextEvent(client, 'the identity\'s event'), { event: 'ForAnn', payload: {}, mq: { e: `${prefix}.identity`, rk: 'ann' } });
+      }
+      await assertNothingElse('only ann\'s sessions');
+    });
+
+    test('a back end publishes a unicast straight into the broker (Python)', async () => {
+      const target = clients[2];
+      const id = target.welcome.payload.id;
+      await brokerPublish(bus, {
+        via: 'python', exchange: `${prefix}.unicast`, routingKey: id.slice(0, 4),
+        bodies: [JSON.stringify({ event: 'FromPython', payload: { ok: true }, session: id, note: 'kept' })],
+      });
+      assert.deepEqual(await nextEvent(target, 'the unicast from Python'),
+        { event: 'FromPython', payload: { ok: true }, note: 'kept', mq: { e: `${prefix}.unicast`, rk: id.slice(0, 4) } });
+      await assertNothingElse('the unicast from Python');
+    });
+
+    test('a unicast to a session the other node does not have becomes its failed_unicast lifecycle event', async () => {
+      const consumer = await consume(bus, lifecycle);
+      try {
+        const missing = `${clients[2].welcome.payload.id.slice(0, 4)}0000deadbeef`;
+        // The sending node cannot know: it hands the unicast on.
+        assert.deepEqual(await send(nodes[0], { to: { session: missing }, event: 'Lost', payload: [1] }), { status: 202, body: { sent: 1 } });
+        const told = await consumer.next((m) => m.event === 'failed_unicast', 'failed_unicast');
+        assert.deepEqual(told, {
+          event: 'failed_unicast',
+          payload: { event: 'failed_unicast', node: nodes[1].id, target: missing, message: { event: 'Lost', payload: [1] } },
+        });
+      } finally {
+        await consumer.stop();
+      }
+    });
+  });
+}
