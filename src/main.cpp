@@ -1,7 +1,8 @@
-// herald: config → server → run until SIGINT/SIGTERM. `herald publish` sends one event.
+// herald: config → server → run until SIGINT/SIGTERM. `herald publish` and `herald send` send
+// one event.
 
+#include "app/api_commands.hpp"
 #include "app/config.hpp"
-#include "app/publish_command.hpp"
 #include "app/server.hpp"
 #include "util/log.hpp"
 
@@ -89,6 +90,19 @@ int main(int argc, char** argv) {
     publish->add_option("--event", p.event, "Event name")->required();
     publish->add_option("--payload", p.payload, "Payload: JSON text (default {})");
 
+    auto* send = app.add_subcommand(
+        "send", "Send one event to sessions (every one, an endpoint's, one by id, an identity's)");
+    herald::send_options sent;
+    send->add_option("--url", sent.url, "The node (default http://127.0.0.1:5005)");
+    send->add_option("--api-key", sent.api_key, "Bearer key (default: HERALD_API_KEY)");
+    send->add_flag("--all", sent.all, "Every session of the cluster");
+    send->add_option("--endpoint", sent.endpoint, "Every session of the endpoint with this path");
+    send->add_option("--skip", sent.skip, "With --endpoint: a session id left out (repeatable)");
+    send->add_option("--session", sent.session, "The session with this id (16 hex digits)");
+    send->add_option("--identity", sent.identity, "Every session of this identity");
+    send->add_option("--event", sent.event, "Event name")->required();
+    send->add_option("--payload", sent.payload, "Payload: JSON text (default {})");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -104,6 +118,9 @@ int main(int argc, char** argv) {
     herald::log::set_level("info");
     if (publish->parsed()) {
         return herald::run_publish(p);
+    }
+    if (send->parsed()) {
+        return herald::run_send(sent);
     }
 
     herald::config settings;

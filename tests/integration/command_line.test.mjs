@@ -1,4 +1,5 @@
-// The herald command: --help, bad flags and keys, port and bind precedence, `herald publish`.
+// The herald command: --help, bad flags and keys, port and bind precedence, `herald publish`
+// and `herald send`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,10 +12,10 @@ import { startHerald, connectMyxi, within } from '../lib/herald.mjs';
 const binary = process.env.HERALD_BIN ?? new URL('../../build/dev/herald', import.meta.url).pathname;
 const run = (args, env = {}) => spawnSync(binary, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20000 });
 
-test('--help describes the flags and the publish command', () => {
+test('--help describes the flags and the publish and send commands', () => {
   const result = run(['--help']);
   assert.equal(result.status, 0);
-  for (const flag of ['--config', '--port', '--bind', '--threads', '--node-id', '--shutdown-time', 'publish']) {
+  for (const flag of ['--config', '--port', '--bind', '--threads', '--node-id', '--shutdown-time', 'publish', 'send']) {
     assert.ok(result.stdout.includes(flag), flag);
   }
 });
@@ -130,6 +131,40 @@ test('herald publish delivers an event through the HTTP API', async () => {
     assert.equal(notHttp.status, 2);
     assert.match(notHttp.stderr, /--url/);
     await client.close();
+  } finally {
+    await node.stop();
+  }
+});
+
+test('herald send delivers an event to sessions through the HTTP API', async () => {
+  const node = await startHerald();
+  try {
+    const [a, b] = [await connectMyxi(node), await connectMyxi(node)];
+    const one = run(['send', '--url', node.url(''), '--api-key', 'test-key', '--session', b.welcome.payload.id,
+      '--event', 'only-b', '--payload', '{"from":"shell"}']);
+    assert.equal(one.status, 0, one.stderr);
+    assert.deepEqual(JSON.parse(one.stdout), { sent: 1 });
+    assert.deepEqual((await b.next('only-b')).payload, { from: 'shell' });
+
+    const skipping = run(['send', '--url', node.url(''), '--api-key', 'test-key', '--endpoint', '/pushwss',
+      '--skip', b.welcome.payload.id, '--event', 'not-b']);
+    assert.equal(skipping.status, 0, skipping.stderr);
+    const all = run(['send', '--url', node.url(''), '--api-key', 'test-key', '--all', '--event', 'everyone']);
+    assert.equal(all.status, 0, all.stderr);
+    assert.equal((await a.next((m) => m.mq !== undefined, 'an event')).event, 'not-b');
+    assert.equal((await a.next((m) => m.mq !== undefined, 'an event')).event, 'everyone');
+    assert.equal((await b.next((m) => m.mq !== undefined, 'an event')).event, 'everyone');
+
+    const gone = run(['send', '--url', node.url(''), '--api-key', 'test-key', '--session',
+      `${a.welcome.payload.id.slice(0, 4)}000000000000`, '--event', 'x']);
+    assert.equal(gone.status, 1);
+    assert.equal(JSON.parse(gone.stdout).error, 'failed_unicast');
+    for (const ambiguous of [['--all', '--identity', 'ann'], [], ['--all', '--skip', a.welcome.payload.id]]) {
+      const refused = run(['send', '--url', node.url(''), ...ambiguous, '--event', 'x']);
+      assert.equal(refused.status, 2, ambiguous.join(' '));
+      assert.match(refused.stderr, /exactly one/);
+    }
+    await Promise.all([a.close(), b.close()]);
   } finally {
     await node.stop();
   }

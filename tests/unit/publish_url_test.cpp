@@ -1,8 +1,11 @@
-#include "app/publish_command.hpp"
+#include "app/api_commands.hpp"
 
 #include <gtest/gtest.h>
 
-using herald::parse_publish_url;
+using herald::parse_api_url;
+const auto parse_publish_url = [](std::string_view url) {
+    return parse_api_url(url);
+};
 
 TEST(publish_url, host_and_port_post_to_api_publish) {
     const auto target = parse_publish_url("http://127.0.0.1:5005");
@@ -40,4 +43,9 @@ TEST(publish_url, anything_but_an_http_url_with_a_host_is_refused) {
                             "http:///path", "http://h:1/?q=1", "http://h:1/#f", "http://h:port"}) {
         EXPECT_FALSE(parse_publish_url(url)) << url;
     }
+}
+
+TEST(api_url, herald_send_posts_to_api_send_under_the_same_prefix) {
+    EXPECT_EQ(herald::parse_api_url("http://proxy/herald", "/api/send")->path, "/herald/api/send");
+    EXPECT_EQ(herald::parse_api_url("http://proxy:81/api/send", "/api/send")->path, "/api/send");
 }

@@ -1,4 +1,4 @@
-#include "app/publish_command.hpp"
+#include "app/api_commands.hpp"
 
 #include "protocol/json_text.hpp"
 #include "util/net.hpp"
@@ -18,7 +18,7 @@ namespace herald {
 
 namespace http = boost::beast::http;
 
-std::optional<publish_target> parse_publish_url(std::string_view url) {
+std::optional<publish_target> parse_api_url(std::string_view url, std::string_view api) {
     const auto parsed = boost::urls::parse_uri(url);
     if (!parsed || parsed->scheme_id() != boost::urls::scheme::http || parsed->host().empty() ||
         parsed->has_query() || parsed->has_fragment()) {
@@ -35,27 +35,27 @@ std::optional<publish_target> parse_publish_url(std::string_view url) {
     while (path.ends_with('/')) {
         path.remove_suffix(1);
     }
-    constexpr std::string_view api = "/api/publish";
     target.path = path.ends_with(api) ? std::string(path) : std::string(path) + std::string(api);
     return target;
 }
 
-int run_publish(const publish_options& o) {
-    const auto target = parse_publish_url(o.url);
+namespace {
+
+// POSTs `body` to the node's `api` path, prints the answer, returns the exit code: 0 for a 2xx,
+// 1 for another answer or no answer, 2 for a URL that is not one.
+int post(std::string_view command, std::string_view url, std::string api_key, std::string_view api,
+         std::string body) {
+    const auto target = parse_api_url(url, api);
     if (!target) {
-        std::cerr << "herald publish: --url must look like http://host:port or "
-                     "http://host:port/prefix\n";
+        std::cerr << "herald " << command
+                  << ": --url must look like http://host:port or http://host:port/prefix\n";
         return 2;
     }
-    std::string api_key = o.api_key;
     if (api_key.empty()) {
         if (const char* env = std::getenv("HERALD_API_KEY")) {
             api_key = env;
         }
     }
-    std::string body = R"({"exchange":)" + json_text::quote(o.exchange) + R"(,"routing_key":)" +
-                       json_text::quote(o.routing_key) + R"(,"event":)" +
-                       json_text::quote(o.event) + R"(,"payload":)" + o.payload + "}";
     try {
         net::io_context io;
         tcp::resolver resolver(io);
@@ -76,9 +76,47 @@ int run_publish(const publish_options& o) {
         std::cout << response.body() << '\n';
         return response.result_int() / 100 == 2 ? 0 : 1;
     } catch (const std::exception& e) {
-        std::cerr << "herald publish: " << o.url << ": " << e.what() << '\n';
+        std::cerr << "herald " << command << ": " << url << ": " << e.what() << '\n';
         return 1;
     }
+}
+
+} // namespace
+
+int run_publish(const publish_options& o) {
+    std::string body = R"({"exchange":)" + json_text::quote(o.exchange) + R"(,"routing_key":)" +
+                       json_text::quote(o.routing_key) + R"(,"event":)" +
+                       json_text::quote(o.event) + R"(,"payload":)" + o.payload + "}";
+    return post("publish", o.url, o.api_key, "/api/publish", std::move(body));
+}
+
+int run_send(const send_options& o) {
+    const int named = (o.all ? 1 : 0) + (o.endpoint.empty() ? 0 : 1) + (o.session.empty() ? 0 : 1) +
+                      (o.identity.empty() ? 0 : 1);
+    if (named != 1 || (!o.skip.empty() && o.endpoint.empty())) {
+        std::cerr << "herald send: name exactly one of --all, --endpoint (with any --skip), "
+                     "--session or --identity\n";
+        return 2;
+    }
+    std::string to = R"("all")";
+    if (!o.endpoint.empty()) {
+        to = R"({"endpoint":)" + json_text::quote(o.endpoint);
+        if (!o.skip.empty()) {
+            to += R"(,"skip":[)";
+            for (std::size_t i = 0; i < o.skip.size(); ++i) {
+                to += (i == 0 ? "" : ",") + json_text::quote(o.skip[i]);
+            }
+            to += ']';
+        }
+        to += '}';
+    } else if (!o.session.empty()) {
+        to = R"({"session":)" + json_text::quote(o.session) + "}";
+    } else if (!o.identity.empty()) {
+        to = R"({"identity":)" + json_text::quote(o.identity) + "}";
+    }
+    std::string body = R"({"to":)" + to + R"(,"event":)" + json_text::quote(o.event) +
+                       R"(,"payload":)" + o.payload + "}";
+    return post("send", o.url, o.api_key, "/api/send", std::move(body));
 }
 
 } // namespace herald
