@@ -286,6 +286,8 @@ std::string server::render_metrics() const {
     view.events_routed = bus_->events_routed().value();
     view.events_malformed = bus_->events_malformed().value();
     view.events_dropped_by_broker = bus_->events_dropped_by_broker();
+    view.unicasts_failed = addresses_->failed_unicasts();
+    view.addressed_refused = addresses_->refused();
     view.ready = bus_->is_ready() && !transport_->draining.load();
     if (backend_) {
         const auto& counters = backend_->counters();

@@ -70,6 +70,14 @@ std::string render_prometheus(const node_metrics_view& view) {
            "Broker messages dropped because they are not events (not a JSON object with a "
            "string \"event\").",
            static_cast<std::int64_t>(view.events_malformed));
+    simple("herald_unicasts_failed_total", "counter",
+           "Unicasts from the bus for a session of this node that is not open (each told as a "
+           "failed_unicast lifecycle event when [lifecycle] asks for it).",
+           static_cast<std::int64_t>(view.unicasts_failed));
+    simple("herald_addressed_refused_total", "counter",
+           "Events on the addressing exchanges dropped because they do not say enough (a unicast "
+           "without a session id, a skip that is not a list of ids).",
+           static_cast<std::int64_t>(view.addressed_refused));
     simple("herald_bus_queue_dropped_total", "counter",
            "Events the broker dropped from this node's queue, oldest first, because it was full.",
            static_cast<std::int64_t>(view.events_dropped_by_broker));

@@ -4,7 +4,7 @@
 // lifecycle event from that node. Each run has its own exchanges ([addressing] prefix).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectMyxi, send } from '../lib/herald.mjs';
+import { connectMyxi, send, metrics, eventually } from '../lib/herald.mjs';
 import { signJwt, now } from '../lib/jwt.mjs';
 import { buses, uniqueName, startNodes, shareBroker, consume, brokerPublish, nodeOfSession, settleWith } from '../lib/cluster.mjs';
 
@@ -94,6 +94,17 @@ for (const bus of buses) {
       await assertNothingElse('the unicast from Python');
     });
 
+    test('a unicast published into the broker without a session id is dropped and counted, not delivered', async () => {
+      const target = clients[2];
+      await brokerPublish(bus, {
+        via: 'node', exchange: `${prefix}.unicast`, routingKey: target.welcome.payload.id.slice(0, 4),
+        bodies: [JSON.stringify({ event: 'NoSession', payload: {} }), JSON.stringify({ event: 'BadSession', session: 'x' })],
+      });
+      await eventually(async () => (await metrics(nodes[1])).get('herald_addressed_refused_total') === 2,
+        'node 2 counts both as refused');
+      await assertNothingElse('refused unicasts');
+    });
+
     test('a unicast to a session the other node does not have becomes its failed_unicast lifecycle event', async () => {
       const consumer = await consume(bus, lifecycle);
       try {
@@ -105,6 +116,8 @@ for (const bus of buses) {
           event: 'failed_unicast',
           payload: { event: 'failed_unicast', node: nodes[1].id, target: missing, message: { event: 'Lost', payload: [1] } },
         });
+        assert.equal((await metrics(nodes[1])).get('herald_unicasts_failed_total'), 1);
+        assert.equal((await metrics(nodes[0])).get('herald_unicasts_failed_total'), 0);
       } finally {
         await consumer.stop();
       }
