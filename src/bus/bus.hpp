@@ -5,11 +5,13 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald {
 
@@ -39,6 +41,36 @@ struct bus_request {
     std::string body;           // the request's JSON
 
     friend bool operator==(const bus_request&, const bus_request&) = default;
+};
+
+// How an identity's mailbox is kept (docs/backend.md#identities-and-mailboxes): the identity
+// exists until `lifetime` after it last registered or had its mail taken; its mailbox holds at
+// most max_messages messages and max_bytes bytes of them.
+struct mailbox_settings {
+    std::chrono::seconds lifetime{604800};
+    std::size_t max_messages = 1000;
+    std::size_t max_bytes = 1024 * 1024;
+};
+
+// What became of a notify: kept (and handed to whoever watches the mailbox), no such identity
+// (never registered, or its lifetime passed), the mailbox is full, or the store failed.
+enum class notify_result : std::uint8_t { stored, unknown_identity, full, unavailable };
+
+// Mailboxes of identities, where the bus keeps them (keeps_mailboxes()): the memory bus in a
+// local SQLite file, brokers in the broker. Calls and callbacks on the bus thread, as all.
+// - open_mailbox registers the identity (or refreshes its lifetime) and watches its mailbox:
+//   what is in it now, and whatever notify stores later while it is watched, is taken and
+//   handed to on_mail, in the order stored. Opening a watched mailbox again refreshes it.
+// - close_mailbox stops watching; mail stored afterwards waits for the next open.
+// - notify stores one message for the identity and calls `done` once: stored, or why not.
+// After a reconnect the bus thread opens every watched mailbox again.
+class mailboxes {
+public:
+    using notify_done = std::function<void(notify_result, std::string_view why)>;
+    virtual ~mailboxes() = default;
+    virtual void open_mailbox(std::string_view identity, const mailbox_settings& settings) = 0;
+    virtual void close_mailbox(std::string_view identity) = 0;
+    virtual void notify(std::string_view identity, std::string body, notify_done done) = 0;
 };
 
 // A connection to a broker, or the embedded memory bus.
@@ -113,6 +145,9 @@ public:
         std::function<void(std::string_view exchange, std::string_view why)> on_malformed;
         // An answer to a request (see send_request); may be empty when nobody asks.
         reply_handler on_reply;
+        // Mail taken from a watched mailbox (open_mailbox), oldest first, as notify stored it:
+        // the node hands it to the identity's sessions. Taken means gone from the store.
+        std::function<void(std::string_view identity, std::vector<std::string>& bodies)> on_mail;
     };
     // Empty text: the broker took the event (or request); otherwise why it did not.
     using publish_done = std::function<void(std::string_view error)>;
@@ -142,6 +177,9 @@ public:
             done("this bus carries no requests to back ends");
         }
     }
+
+    // The bus's mailboxes, or null when it keeps none (yet).
+    virtual herald::mailboxes* mailboxes() { return nullptr; }
 };
 
 // Makes a bus bound to the bus thread's executor. Configuration (a broker URL) is captured by

@@ -44,6 +44,23 @@ public:
     // it once, before start; answers arriving while none is set are dropped.
     virtual void on_reply(bus::reply_handler handler) = 0;
 
+    // Mailboxes of identities (bus.hpp, class mailboxes), for the node's registered sessions.
+    // Any thread. A shard opens an identity's mailbox for each registration of one of its
+    // sessions (each refreshes the identity's lifetime) and closes it when its last session of
+    // the identity ends; the node watches it while any shard has it open.
+    virtual void open_mailbox(std::string /*identity*/, mailbox_settings /*settings*/,
+                              unsigned /*shard*/) {}
+    virtual void close_mailbox(std::string /*identity*/, unsigned /*shard*/) {}
+    // `done` runs on the bus thread, once.
+    virtual void notify(std::string /*identity*/, std::string /*body*/,
+                        mailboxes::notify_done done) {
+        done(notify_result::unavailable, "this bus keeps no mailboxes");
+    }
+    // Where taken mail goes: called on the bus thread. Set it once, before start.
+    using mail_handler =
+        std::function<void(std::string_view identity, std::vector<std::string>& bodies)>;
+    virtual void on_mail(mail_handler) {}
+
 protected:
     // Nobody owns a bus through its port.
     ~bus_port() = default;

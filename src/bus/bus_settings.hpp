@@ -50,6 +50,8 @@ struct bus_settings {
     std::chrono::milliseconds min_backoff{200};      // reconnects wait this long at first,
     std::chrono::milliseconds max_backoff{10000};    // doubling up to this, with jitter
     std::optional<piped_topology> piped;             // RabbitMQ: set up Piped's objects
+    // The memory bus: where identities' mailboxes are kept ([mailboxes] file).
+    std::string mailbox_file = "herald-mailboxes.sqlite3";
 
     // The named exchange, else "*", else a direct exchange of that name.
     exchange_settings exchange(std::string_view name) const {

@@ -32,6 +32,11 @@ void bus_thread::start() {
              },
              [this](std::string_view correlation_id, std::string_view body) {
                  on_reply_arrived(correlation_id, body);
+             },
+             [this](std::string_view identity, std::vector<std::string>& bodies) {
+                 if (mail_handler_) {
+                     mail_handler_(identity, bodies);
+                 }
              }});
     });
     thread_ = std::thread([this] { io_.run(); });
@@ -80,6 +85,56 @@ void bus_thread::send_request(bus_request request, bus::publish_done done) {
             return;
         }
         bus_->send_request(std::move(request), std::move(done));
+    });
+}
+
+void bus_thread::open_mailbox(std::string identity, mailbox_settings settings, unsigned shard) {
+    net::post(io_, [this, identity = std::move(identity), settings, shard] {
+        auto& watched = mailboxes_[identity];
+        watched.shards |= std::uint64_t{1} << shard;
+        watched.settings = settings;
+        // Each registration refreshes the identity's lifetime, even when already watched.
+        if (bus_ready_ && bus_->mailboxes() != nullptr) {
+            bus_->mailboxes()->open_mailbox(identity, settings);
+        }
+    });
+}
+
+void bus_thread::close_mailbox(std::string identity, unsigned shard) {
+    net::post(io_, [this, identity = std::move(identity), shard] {
+        auto it = mailboxes_.find(identity);
+        if (it == mailboxes_.end()) {
+            return;
+        }
+        it->second.shards &= ~(std::uint64_t{1} << shard);
+        if (it->second.shards == 0) {
+            mailboxes_.erase(it);
+            if (bus_ready_ && bus_->mailboxes() != nullptr) {
+                bus_->mailboxes()->close_mailbox(identity);
+            }
+        }
+    });
+}
+
+void bus_thread::notify(std::string identity, std::string body, mailboxes::notify_done done) {
+    net::post(io_, [this, identity = std::move(identity), body = std::move(body),
+                    done = std::move(done)]() mutable {
+        if (!bus_ready_) {
+            done(notify_result::unavailable, not_ready_reason());
+            return;
+        }
+        if (bus_->mailboxes() == nullptr) {
+            done(notify_result::unavailable, "this bus keeps no mailboxes");
+            return;
+        }
+        bus_->mailboxes()->notify(identity, std::move(body), std::move(done));
+    });
+}
+
+void bus_thread::on_mail(mail_handler handler) {
+    // Posted, not set here: the bus thread may be running and reading it.
+    net::post(io_, [this, handler = std::move(handler)]() mutable {
+        mail_handler_ = std::move(handler);
     });
 }
 
@@ -157,6 +212,13 @@ void bus_thread::on_readiness(bool ready, std::string reason) {
                 return; // lost again from inside subscribe; the next ready redoes it all
             }
             bus_->subscribe(t.exchange, t.routing_key);
+        }
+        // And the mailboxes it watched, after the topics their mail goes out on.
+        for (const auto& [identity, watched] : mailboxes_) {
+            if (!bus_ready_ || bus_->mailboxes() == nullptr) {
+                break;
+            }
+            bus_->mailboxes()->open_mailbox(identity, watched.settings);
         }
         reason.clear();
     } else if (reason.empty()) {

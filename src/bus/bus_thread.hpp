@@ -5,6 +5,7 @@
 #include "pubsub/interest.hpp"
 #include "util/metrics.hpp"
 #include "util/net.hpp"
+#include "util/string_map.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -62,6 +63,10 @@ public:
     bool carries_requests() const override { return bus_->carries_requests(); }
     // Meant for before start; from any thread, it takes effect once the bus thread gets to it.
     void on_reply(bus::reply_handler handler) override;
+    void open_mailbox(std::string identity, mailbox_settings settings, unsigned shard) override;
+    void close_mailbox(std::string identity, unsigned shard) override;
+    void notify(std::string identity, std::string body, mailboxes::notify_done done) override;
+    void on_mail(mail_handler handler) override;
     bool is_ready() const override { return ready_.load(std::memory_order_acquire); }
     std::string not_ready_reason() const override;
 
@@ -88,6 +93,14 @@ private:
     interest interest_;
     std::vector<interest::reached> reached_; // on_event's scratch, kept between events
     bus::reply_handler reply_handler_;       // bus thread only
+    mail_handler mail_handler_;              // bus thread only
+    // Bus thread only: the mailboxes some shard has open, with the shards (a bit each) and
+    // the settings of the last registration; opened again after each reconnect.
+    struct watched_mailbox {
+        std::uint64_t shards = 0;
+        mailbox_settings settings;
+    };
+    string_map<watched_mailbox> mailboxes_;
     // Bus thread only. Subscriptions are sent only while the bus is ready: when it becomes
     // ready, every wanted topic is subscribed anyway.
     bool bus_ready_ = false;

@@ -5,6 +5,14 @@ namespace herald {
 void memory_bus::start(handlers callbacks) {
     callbacks_ = std::move(callbacks);
     running_ = true;
+    if (!mailbox_file_.empty()) {
+        mailboxes_ = std::make_unique<sqlite_mailboxes>(
+            mailbox_file_, [this](std::string_view identity, std::vector<std::string>& bodies) {
+                if (running_ && callbacks_.on_mail) {
+                    callbacks_.on_mail(identity, bodies);
+                }
+            });
+    }
     callbacks_.on_readiness(true, {});
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "bus/bus.hpp"
+#include "bus/sqlite_mailboxes.hpp"
 #include "pubsub/routing_pattern.hpp"
 #include "util/string_map.hpp"
 
@@ -23,8 +24,10 @@ class memory_bus final : public bus {
 public:
     // How each exchange matches routing keys; every exchange is direct without it.
     using kind_resolver = std::function<exchange_kind(std::string_view exchange)>;
-    explicit memory_bus(kind_resolver kind_of = {})
-        : kind_of_(std::move(kind_of)) {}
+    // `mailbox_file`: the SQLite file of identities' mailboxes; empty: the bus keeps none.
+    explicit memory_bus(kind_resolver kind_of = {}, std::string mailbox_file = {})
+        : kind_of_(std::move(kind_of))
+        , mailbox_file_(std::move(mailbox_file)) {}
 
     void start(handlers callbacks) override;
     void stop() override;
@@ -35,6 +38,7 @@ public:
     bool carries_requests() const override { return false; }
     // Fails at once, from inside the call, saying so.
     void send_request(bus_request request, publish_done done) override;
+    herald::mailboxes* mailboxes() override { return mailboxes_.get(); }
 
     static constexpr std::string_view no_requests =
         "the memory bus carries no requests to back ends (RabbitMQ and Redis buses do)";
@@ -43,6 +47,8 @@ private:
     bool subscribed(std::string_view exchange, std::string_view routing_key) const;
 
     kind_resolver kind_of_;
+    std::string mailbox_file_;
+    std::unique_ptr<sqlite_mailboxes> mailboxes_; // made at start, with the mail handler
     handlers callbacks_;
     bool running_ = false;
     // Exchange, then routing key: looked up with string_views, so publishing allocates nothing.

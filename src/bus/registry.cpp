@@ -19,7 +19,8 @@ struct bus_kind_entry {
 bus_factory memory(const bus_settings& settings) {
     return [settings](boost::asio::any_io_executor) {
         return std::make_unique<memory_bus>(
-            [settings](std::string_view exchange) { return settings.kind_of(exchange); });
+            [settings](std::string_view exchange) { return settings.kind_of(exchange); },
+            settings.mailbox_file);
     };
 }
 

@@ -5,7 +5,7 @@
 namespace herald {
 
 void directory::add(std::uint64_t id, std::uint32_t endpoint, dialect_id dialect, addressee& who) {
-    sessions_.insert_or_assign(id, session{&who, endpoint, dialect, {}});
+    sessions_.insert_or_assign(id, session{&who, endpoint, dialect, nullptr});
 }
 
 void directory::remove(std::uint64_t id) {
@@ -15,8 +15,8 @@ void directory::remove(std::uint64_t id) {
     }
     // Back to front: each leave erases from the vector being walked otherwise.
     auto& s = it->second;
-    while (!s.identities.empty()) {
-        leave_identity(s, s.identities.back());
+    while (s.identities && !s.identities->empty()) {
+        leave_identity(s, s.identities->back());
     }
     sessions_.erase(it);
 }
@@ -27,7 +27,10 @@ bool directory::add_identity(std::uint64_t id, std::string_view identity) {
         return false;
     }
     auto& s = it->second;
-    if (std::find(s.identities.begin(), s.identities.end(), identity) != s.identities.end()) {
+    if (!s.identities) {
+        s.identities = std::make_unique<std::vector<std::string>>();
+    }
+    if (std::find(s.identities->begin(), s.identities->end(), identity) != s.identities->end()) {
         return false;
     }
     auto at = identities_.find(identity);
@@ -38,7 +41,7 @@ bool directory::add_identity(std::uint64_t id, std::string_view identity) {
     if (at->second.per_dialect[s.dialect]++ == 0 && observer_ != nullptr) {
         observer_->identity_wanted(identity, s.dialect);
     }
-    s.identities.emplace_back(identity);
+    s.identities->emplace_back(identity);
     return true;
 }
 
@@ -48,7 +51,8 @@ bool directory::remove_identity(std::uint64_t id, std::string_view identity) {
         return false;
     }
     auto& s = it->second;
-    if (std::find(s.identities.begin(), s.identities.end(), identity) == s.identities.end()) {
+    if (!s.identities ||
+        std::find(s.identities->begin(), s.identities->end(), identity) == s.identities->end()) {
         return false;
     }
     leave_identity(s, identity);
@@ -57,16 +61,16 @@ bool directory::remove_identity(std::uint64_t id, std::string_view identity) {
 
 std::span<const std::string> directory::identities_of(std::uint64_t id) const {
     auto it = sessions_.find(id);
-    if (it == sessions_.end()) {
+    if (it == sessions_.end() || !it->second.identities) {
         return {};
     }
-    return it->second.identities;
+    return *it->second.identities;
 }
 
 void directory::leave_identity(session& s, std::string_view identity) {
     // A copy: `identity` may be the string erased below.
     const std::string name(identity);
-    s.identities.erase(std::find(s.identities.begin(), s.identities.end(), name));
+    s.identities->erase(std::find(s.identities->begin(), s.identities->end(), name));
     auto at = identities_.find(name);
     if (at == identities_.end()) {
         return;

@@ -87,7 +87,9 @@ private:
         addressee* who;
         std::uint32_t endpoint;
         dialect_id dialect;
-        std::vector<std::string> identities;
+        // Null until the session has an identity: most sessions never do, and each one costs
+        // every open session's memory.
+        std::unique_ptr<std::vector<std::string>> identities;
     };
     struct identity_sessions {
         std::vector<session*> sessions; // nodes of sessions_: stable while they live

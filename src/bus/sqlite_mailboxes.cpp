@@ -1,0 +1,216 @@
+#include "bus/sqlite_mailboxes.hpp"
+
+#include "util/log.hpp"
+
+#include <chrono>
+#include <sqlite3.h>
+
+namespace herald {
+namespace {
+
+constexpr std::int64_t purge_period_seconds = 60;
+
+// One prepared statement, finalized when it goes out of scope.
+class statement {
+public:
+    statement(sqlite3* db, const char* sql) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+            stmt_ = nullptr;
+        }
+    }
+    ~statement() { sqlite3_finalize(stmt_); }
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+
+    explicit operator bool() const { return stmt_ != nullptr; }
+    statement& bind(int i, std::string_view text) {
+        sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    statement& bind(int i, std::int64_t value) {
+        sqlite3_bind_int64(stmt_, i, value);
+        return *this;
+    }
+    // SQLITE_ROW, SQLITE_DONE or an error.
+    int step() { return sqlite3_step(stmt_); }
+    void reset() { sqlite3_reset(stmt_); }
+    std::int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
+    std::string text(int column) {
+        const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+        return bytes ? std::string(bytes,
+                                   static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+                     : std::string();
+    }
+
+private:
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+std::int64_t wall_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace
+
+sqlite_mailboxes::sqlite_mailboxes(std::string file, mail_handler on_mail, clock now)
+    : file_(std::move(file))
+    , on_mail_(std::move(on_mail))
+    , now_(now ? std::move(now) : clock(wall_seconds)) {}
+
+sqlite_mailboxes::~sqlite_mailboxes() {
+    sqlite3_close(db_);
+}
+
+bool sqlite_mailboxes::exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+        failure_ = error ? error : sqlite3_errmsg(db_);
+        sqlite3_free(error);
+        return false;
+    }
+    return true;
+}
+
+bool sqlite_mailboxes::ready() {
+    if (db_ != nullptr || failed_) {
+        return !failed_;
+    }
+    if (sqlite3_open(file_.c_str(), &db_) != SQLITE_OK) {
+        failure_ = sqlite3_errmsg(db_);
+    } else if (exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                    "CREATE TABLE IF NOT EXISTS identities(name TEXT PRIMARY KEY,"
+                    " expires INTEGER NOT NULL, lifetime INTEGER NOT NULL,"
+                    " max_messages INTEGER NOT NULL, max_bytes INTEGER NOT NULL,"
+                    " messages INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0);"
+                    "CREATE TABLE IF NOT EXISTS mail(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                    " identity TEXT NOT NULL, body BLOB NOT NULL);"
+                    "CREATE INDEX IF NOT EXISTS mail_by_identity ON mail(identity, id);")) {
+        log::info("mailboxes: kept in {}", file_);
+        return true;
+    }
+    failed_ = true;
+    log::error("mailboxes: cannot use {}: {}; notify answers unavailable", file_, failure_);
+    return false;
+}
+
+void sqlite_mailboxes::open_mailbox(std::string_view identity, const mailbox_settings& settings) {
+    if (!ready()) {
+        return;
+    }
+    const auto now = now_();
+    purge_expired(now);
+    const auto lifetime = static_cast<std::int64_t>(settings.lifetime.count());
+    statement upsert(db_, "INSERT INTO identities(name, expires, lifetime, max_messages, max_bytes)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET"
+                          " expires = ?2, lifetime = ?3, max_messages = ?4, max_bytes = ?5");
+    if (!upsert || upsert.bind(1, identity)
+                           .bind(2, now + lifetime)
+                           .bind(3, lifetime)
+                           .bind(4, static_cast<std::int64_t>(settings.max_messages))
+                           .bind(5, static_cast<std::int64_t>(settings.max_bytes))
+                           .step() != SQLITE_DONE) {
+        log::error("mailboxes: cannot register \"{}\": {}", identity, sqlite3_errmsg(db_));
+        return;
+    }
+    watched_.emplace(identity);
+    take(identity);
+}
+
+void sqlite_mailboxes::close_mailbox(std::string_view identity) {
+    if (auto it = watched_.find(identity); it != watched_.end()) {
+        watched_.erase(it);
+    }
+}
+
+void sqlite_mailboxes::notify(std::string_view identity, std::string body, notify_done done) {
+    if (!ready()) {
+        done(notify_result::unavailable, failure_);
+        return;
+    }
+    const auto now = now_();
+    purge_expired(now);
+    statement find(db_, "SELECT expires, max_messages, max_bytes, messages, bytes"
+                        " FROM identities WHERE name = ?1");
+    if (!find || find.bind(1, identity).step() != SQLITE_ROW || find.integer(0) <= now) {
+        done(notify_result::unknown_identity, "no such identity, or its lifetime has passed");
+        return;
+    }
+    const auto size = static_cast<std::int64_t>(body.size());
+    if (find.integer(3) + 1 > find.integer(1) || find.integer(4) + size > find.integer(2)) {
+        ++full_;
+        done(notify_result::full, "the identity's mailbox is full");
+        return;
+    }
+    statement insert(db_, "INSERT INTO mail(identity, body) VALUES(?1, ?2)");
+    statement count(db_, "UPDATE identities SET messages = messages + 1, bytes = bytes + ?2"
+                         " WHERE name = ?1");
+    const bool ok =
+        insert && count && exec("BEGIN") &&
+        insert.bind(1, identity).bind(2, std::string_view(body)).step() == SQLITE_DONE &&
+        count.bind(1, identity).bind(2, size).step() == SQLITE_DONE && exec("COMMIT");
+    if (!ok) {
+        const std::string why = sqlite3_errmsg(db_);
+        exec("ROLLBACK");
+        log::error("mailboxes: cannot store mail for \"{}\": {}", identity, why);
+        done(notify_result::unavailable, why);
+        return;
+    }
+    done(notify_result::stored, {});
+    if (watched_.contains(identity)) {
+        take(identity);
+    }
+}
+
+// Everything in the mailbox, oldest first, handed over and deleted in one transaction; the
+// identity's lifetime starts again, as it does when it registers.
+void sqlite_mailboxes::take(std::string_view identity) {
+    statement select(db_, "SELECT body FROM mail WHERE identity = ?1 ORDER BY id");
+    statement erase(db_, "DELETE FROM mail WHERE identity = ?1");
+    statement reset(db_, "UPDATE identities SET messages = 0, bytes = 0,"
+                         " expires = ?2 + lifetime WHERE name = ?1");
+    if (!select || !erase || !reset || !exec("BEGIN")) {
+        log::error("mailboxes: cannot take mail for \"{}\": {}", identity, sqlite3_errmsg(db_));
+        return;
+    }
+    std::vector<std::string> bodies;
+    select.bind(1, identity);
+    while (select.step() == SQLITE_ROW) {
+        bodies.push_back(select.text(0));
+    }
+    if (erase.bind(1, identity).step() != SQLITE_DONE ||
+        reset.bind(1, identity).bind(2, now_()).step() != SQLITE_DONE || !exec("COMMIT")) {
+        log::error("mailboxes: cannot take mail for \"{}\": {}", identity, sqlite3_errmsg(db_));
+        exec("ROLLBACK");
+        return;
+    }
+    if (!bodies.empty()) {
+        on_mail_(identity, bodies);
+    }
+}
+
+void sqlite_mailboxes::purge_expired(std::int64_t now) {
+    if (now < next_purge_) {
+        return;
+    }
+    next_purge_ = now + purge_period_seconds;
+    // An identity lives while one of its sessions is here: its lifetime counts from when the
+    // last one left (or from its last mail taken).
+    statement refresh(db_, "UPDATE identities SET expires = ?2 + lifetime WHERE name = ?1");
+    for (const auto& name : watched_) {
+        if (refresh) {
+            refresh.bind(1, name).bind(2, now).step();
+            refresh.reset();
+        }
+    }
+    statement mail(db_, "DELETE FROM mail WHERE identity IN"
+                        " (SELECT name FROM identities WHERE expires <= ?1)");
+    statement identities(db_, "DELETE FROM identities WHERE expires <= ?1");
+    if (!mail || !identities || mail.bind(1, now).step() != SQLITE_DONE ||
+        identities.bind(1, now).step() != SQLITE_DONE) {
+        log::warn("mailboxes: cannot purge expired identities: {}", sqlite3_errmsg(db_));
+    }
+}
+
+} // namespace herald
