@@ -1,5 +1,6 @@
-// libFuzzer: the body of POST /api/send, and a broker message's members as they arrive on an
-// addressing exchange. What the API accepts must travel on the bus and come back the same.
+// libFuzzer: the bodies of POST /api/send and /api/notify, and a broker message's members as they
+// arrive on an addressing exchange. What the API accepts must travel on the bus and come back the
+// same.
 #include "protocol/addressing.hpp"
 
 #include <cstdint>
@@ -20,6 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     } else if (request.error().detail.empty()) {
         std::abort(); // a refusal always says why
+    }
+    const auto notified = parse_notify_request(body);
+    if (!notified && notified.error().detail.empty()) {
+        std::abort();
     }
     // The same bytes as the members of a received unicast and broadcast: refused or read,
     // never a crash.

@@ -3,6 +3,7 @@
 #include "backend/backend.hpp"
 #include "dialects/registry.hpp"
 #include "protocol/addressing.hpp"
+#include "protocol/broker_message.hpp"
 #include "protocol/json_text.hpp"
 #include "shard/shard.hpp"
 #include "util/log.hpp"
@@ -93,6 +94,19 @@ bool address_router::route(const bus_event& event, const interest::wanted& wante
         }
     }
     return true;
+}
+
+void address_router::hand_out_mail(std::string_view identity, std::vector<std::string>& bodies) {
+    for (auto& body : bodies) {
+        auto message = parse_broker_message(body);
+        if (!message) {
+            refused_.add(); // Herald stored it: only a store shared with others could hold this
+            continue;
+        }
+        node_.bus.publish({node_.names.identity, std::string(identity), std::move(message->event),
+                           std::move(message->payload), std::move(message->extra)},
+                          nullptr);
+    }
 }
 
 void address_router::tell_failed_unicast(std::uint64_t target, std::string_view event,

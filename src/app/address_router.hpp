@@ -58,6 +58,10 @@ public:
     void tell_failed_unicast(std::uint64_t target, std::string_view event,
                              std::string_view payload);
 
+    // On the bus thread: mail taken from an identity's mailbox (as POST /api/notify stored
+    // it) goes to every session of the identity, on every node, in order.
+    void hand_out_mail(std::string_view identity, std::vector<std::string>& bodies);
+
     std::uint64_t failed_unicasts() const { return failed_unicasts_.value(); }
     std::uint64_t refused() const { return refused_.value(); }
 

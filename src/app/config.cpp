@@ -60,6 +60,8 @@ void apply_limits(limits& l, const toml::table& t) {
             l.max_message_bytes = integer(v, key, 125, 64 << 20);
         } else if (k == "max_subscriptions_per_session") {
             l.max_subscriptions_per_session = integer(v, key, 1, 1 << 20);
+        } else if (k == "max_identities_per_session") {
+            l.max_identities_per_session = integer(v, key, 1, 1024);
         } else if (k == "max_subscription_bytes_per_session") {
             l.max_subscription_bytes_per_session = integer(v, key, 256, 64 << 20);
         } else if (k == "max_outbox_bytes") {
@@ -278,6 +280,22 @@ void apply_toml_file(config& c, const std::string& path) {
             apply_backend(c, table(v, key));
         } else if (key == "lifecycle") {
             apply_lifecycle(c, table(v, key));
+        } else if (key == "mailboxes") {
+            for (auto&& [mk, mv] : table(v, key)) {
+                const std::string mkey = fmt::format("mailboxes.{}", mk.str());
+                if (mk == "file") {
+                    c.bus.mailbox_file = text(mv, mkey);
+                    if (c.bus.mailbox_file.empty()) {
+                        fail(mkey, "must be a file's path");
+                    }
+                } else if (mk == "max_messages") {
+                    c.mailbox_bounds.max_messages = integer(mv, mkey, 1, 1'000'000);
+                } else if (mk == "max_bytes") {
+                    c.mailbox_bounds.max_bytes = integer(mv, mkey, 1024, 1ll << 30);
+                } else {
+                    fail(mkey, "unknown key");
+                }
+            }
         } else if (key == "addressing") {
             for (auto&& [ak, av] : table(v, key)) {
                 const std::string akey = fmt::format("addressing.{}", ak.str());

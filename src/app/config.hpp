@@ -5,6 +5,7 @@
 #include "auth/access_policy.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "backend/backend_settings.hpp"
+#include "bus/bus.hpp"
 #include "bus/bus_settings.hpp"
 #include "pubsub/topic.hpp"
 #include "session/session_env.hpp"
@@ -57,6 +58,8 @@ struct config {
     // [addressing] prefix: names the exchanges of events addressed to sessions
     // (protocol/addressing.hpp), so clusters that share a broker stay apart.
     std::string addressing_prefix = "herald";
+    // [mailboxes]: the bounds of each identity's mailbox (the memory bus's file is in `bus`).
+    mailbox_settings mailbox_bounds;
     bool demo_clock = false; // publish demo/clock every second
 };
 

@@ -158,11 +158,15 @@ server::server(config settings)
     transport_->addressing = addressing::exchange_names(settings_.addressing_prefix);
     for (auto& s : shards_) {
         s->address_identities_on(transport_->addressing.identity);
+        s->bound_mailboxes(settings_.mailbox_bounds);
     }
     addresses_ = std::make_unique<address_router>(address_router::node_view{
         shard_views_, session_ids_, live_, transport_->addressing, transport_->endpoint_paths,
         endpoint_dialects_, rules_.lifecycle, *bus_, backend_.get()});
     addresses_->declare_interest();
+    bus_->on_mail([this](std::string_view identity, std::vector<std::string>& bodies) {
+        addresses_->hand_out_mail(identity, bodies);
+    });
     const auto address = net::ip::make_address(settings_.bind);
     listener_ =
         std::make_unique<listener>(targets, tcp::endpoint(address, settings_.port), *transport_);

@@ -101,6 +101,7 @@ void sqlite_mailboxes::open_mailbox(std::string_view identity, const mailbox_set
     }
     const auto now = now_();
     purge_expired(now);
+    forget_if_expired(identity, now); // a new life starts with an empty mailbox
     const auto lifetime = static_cast<std::int64_t>(settings.lifetime.count());
     statement upsert(db_, "INSERT INTO identities(name, expires, lifetime, max_messages, max_bytes)"
                           " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET"
@@ -187,6 +188,16 @@ void sqlite_mailboxes::take(std::string_view identity) {
     }
     if (!bodies.empty()) {
         on_mail_(identity, bodies);
+    }
+}
+
+void sqlite_mailboxes::forget_if_expired(std::string_view identity, std::int64_t now) {
+    statement mail(db_, "DELETE FROM mail WHERE identity = ?1 AND EXISTS"
+                        " (SELECT 1 FROM identities WHERE name = ?1 AND expires <= ?2)");
+    statement row(db_, "DELETE FROM identities WHERE name = ?1 AND expires <= ?2");
+    if (!mail || !row || mail.bind(1, identity).bind(2, now).step() != SQLITE_DONE ||
+        row.bind(1, identity).bind(2, now).step() != SQLITE_DONE) {
+        log::warn("mailboxes: cannot forget expired \"{}\": {}", identity, sqlite3_errmsg(db_));
     }
 }
 

@@ -38,6 +38,7 @@ private:
     bool ready(); // opens the file and the schema once; false (logged) when it cannot
     void take(std::string_view identity);
     void purge_expired(std::int64_t now);
+    void forget_if_expired(std::string_view identity, std::int64_t now);
     bool exec(const char* sql);
 
     std::string file_;

@@ -72,8 +72,36 @@ std::optional<std::vector<std::uint64_t>> read_skip(simdjson::ondemand::value va
     return skip_ids(texts);
 }
 
+// The bytes of the body's "payload" as sent, so clients get exactly them; {} when absent.
+// The body was validated already.
+std::string payload_bytes(const simdjson::padded_string& body) {
+    simdjson::ondemand::parser on_demand;
+    auto doc = on_demand.iterate(body);
+    simdjson::ondemand::object fields;
+    simdjson::ondemand::value payload;
+    if (doc.get_object().get(fields) == simdjson::SUCCESS &&
+        fields.find_field_unordered("payload").get(payload) == simdjson::SUCCESS) {
+        return json_raw::text_of(payload);
+    }
+    return "{}";
+}
+
 publish_error field_error(std::string what) {
     return {"invalid_field", std::move(what)};
+}
+
+// An API request's body: one JSON object.
+boost::system::result<simdjson::dom::object, publish_error>
+body_object(simdjson::dom::parser& dom, const simdjson::padded_string& padded) {
+    element root;
+    if (auto error = dom.parse(padded).get(root); error) {
+        return publish_error{"invalid_json", simdjson::error_message(error)};
+    }
+    simdjson::dom::object object;
+    if (root.get(object) != simdjson::SUCCESS) {
+        return field_error("body must be an object");
+    }
+    return object;
 }
 
 boost::system::result<address, publish_error> read_to(element to,
@@ -275,45 +303,63 @@ std::optional<received_result> read_received(const exchange_names& names, std::s
     return received_result{std::move(out)};
 }
 
-boost::system::result<send_request, publish_error>
-parse_send_request(std::string_view body, const endpoint_filter& is_endpoint) {
+namespace {
+
+// A request of the API with an address, an event and a payload: `read_address` fills in the
+// address from the body's object, or says what is wrong with it.
+template <class Request, class ReadAddress>
+boost::system::result<Request, publish_error> parse_addressed(std::string_view body,
+                                                              ReadAddress&& read_address) {
     const simdjson::padded_string padded(body);
     simdjson::dom::parser dom;
-    element root;
-    if (auto error = dom.parse(padded).get(root); error) {
-        return publish_error{"invalid_json", simdjson::error_message(error)};
+    auto parsed = body_object(dom, padded);
+    if (!parsed) {
+        return parsed.error();
     }
-    simdjson::dom::object object;
-    if (root.get(object) != simdjson::SUCCESS) {
-        return field_error("body must be an object");
+    Request out;
+    if (auto wrong = read_address(*parsed, out)) {
+        return std::move(*wrong);
     }
-    element to;
-    if (object["to"].get(to) != simdjson::SUCCESS) {
-        return field_error(R"(to is required: "all" or an object)");
-    }
-    auto address = read_to(to, is_endpoint);
-    if (!address) {
-        return address.error();
-    }
-    send_request out;
-    out.to = std::move(*address);
     std::string_view text;
-    if (object["event"].get(text) != simdjson::SUCCESS || text.empty()) {
+    if ((*parsed)["event"].get(text) != simdjson::SUCCESS || text.empty()) {
         return field_error("event must be a non-empty string");
     }
     out.event = std::string(text);
-    // The payload's bytes as sent, so clients get exactly them.
-    simdjson::ondemand::parser on_demand;
-    auto doc = on_demand.iterate(padded);
-    simdjson::ondemand::object fields;
-    simdjson::ondemand::value payload;
-    if (doc.get_object().get(fields) == simdjson::SUCCESS &&
-        fields.find_field_unordered("payload").get(payload) == simdjson::SUCCESS) {
-        out.payload = json_raw::text_of(payload);
-    } else {
-        out.payload = "{}";
-    }
+    out.payload = payload_bytes(padded);
     return out;
+}
+
+} // namespace
+
+boost::system::result<send_request, publish_error>
+parse_send_request(std::string_view body, const endpoint_filter& is_endpoint) {
+    return parse_addressed<send_request>(
+        body, [&](simdjson::dom::object object, send_request& out) -> std::optional<publish_error> {
+            element to;
+            if (object["to"].get(to) != simdjson::SUCCESS) {
+                return field_error(R"(to is required: "all" or an object)");
+            }
+            auto address = read_to(to, is_endpoint);
+            if (!address) {
+                return address.error();
+            }
+            out.to = std::move(*address);
+            return std::nullopt;
+        });
+}
+
+boost::system::result<notify_request, publish_error> parse_notify_request(std::string_view body) {
+    return parse_addressed<notify_request>(
+        body,
+        [](simdjson::dom::object object, notify_request& out) -> std::optional<publish_error> {
+            std::string_view text;
+            if (object["identity"].get(text) != simdjson::SUCCESS || !usable_identity(text)) {
+                return field_error(fmt::format(
+                    "identity must be a non-empty string of at most {} bytes", max_identity_bytes));
+            }
+            out.identity = std::string(text);
+            return std::nullopt;
+        });
 }
 
 } // namespace herald::addressing

@@ -88,4 +88,13 @@ using endpoint_filter = std::function<bool(std::string_view path)>;
 boost::system::result<send_request, publish_error>
 parse_send_request(std::string_view body, const endpoint_filter& is_endpoint);
 
+// The body of POST /api/notify: {"identity":I,"event":E,"payload":P}, a message for an
+// identity's sessions that waits in its mailbox while none is connected. Errors as above.
+struct notify_request {
+    std::string identity;
+    std::string event;
+    std::string payload; // JSON text, bytes as sent; {} when absent
+};
+boost::system::result<notify_request, publish_error> parse_notify_request(std::string_view body);
+
 } // namespace herald::addressing

@@ -112,6 +112,26 @@ boost::system::result<backend_command, std::string> parse_command(element e) {
         }
         c.subject = std::move(*subject);
         HERALD_TAKE(c.grants, grants_member(o));
+    } else if (*name == "register_as") {
+        c.what = kind::register_as;
+        std::optional<std::string> subject;
+        HERALD_TAKE(subject, string_member(o, "identity"));
+        if (!subject || subject->empty()) {
+            return broken{std::string("\"register_as\" needs a non-empty \"identity\"")};
+        }
+        c.subject = std::move(*subject);
+        for (auto [key, target] : {std::pair{"lifetime", &c.lifetime},
+                                   std::pair{"max_connections", &c.max_connections}}) {
+            element value;
+            if (o[key].get(value) == simdjson::SUCCESS) {
+                std::uint64_t number = 0;
+                if (value.get(number) != simdjson::SUCCESS || number > 0xffffffffu) {
+                    return broken{
+                        fmt::format("\"register_as\": \"{}\" must be a whole number", key)};
+                }
+                *target = static_cast<std::uint32_t>(number);
+            }
+        }
     } else if (*name == "send") {
         c.what = kind::send;
         std::optional<std::string> event;

@@ -47,11 +47,13 @@ std::string render_identity(std::string_view subject, const std::vector<std::str
 
 // Something the back end tells Herald to do to the session that asked.
 struct backend_command {
-    enum class kind { subscribe, unsubscribe, set_identity, send, disconnect };
+    enum class kind { subscribe, unsubscribe, set_identity, register_as, send, disconnect };
     kind what = kind::send;
     std::string exchange;                   // subscribe, unsubscribe
     std::optional<std::string> routing_key; // subscribe (required), unsubscribe (all if absent)
-    std::string subject;                    // set_identity
+    std::string subject;                    // set_identity, register_as: the identity
+    std::uint32_t lifetime = 0;             // register_as: seconds (0: the default)
+    std::uint32_t max_connections = 0;      // register_as (0: the default)
     std::vector<std::string> grants;        // set_identity
     std::string event;                      // send
     std::string payload = "{}";             // send: JSON text

@@ -5,7 +5,7 @@
 namespace herald {
 
 void directory::add(std::uint64_t id, std::uint32_t endpoint, dialect_id dialect, addressee& who) {
-    sessions_.insert_or_assign(id, session{&who, endpoint, dialect, nullptr});
+    sessions_.insert_or_assign(id, session{&who, endpoint, dialect, nullptr, nullptr});
 }
 
 void directory::remove(std::uint64_t id) {
@@ -45,6 +45,27 @@ bool directory::add_identity(std::uint64_t id, std::string_view identity) {
     return true;
 }
 
+bool directory::register_identity(std::uint64_t id, std::string_view identity,
+                                  std::chrono::seconds lifetime) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+        return false;
+    }
+    add_identity(id, identity);
+    auto& s = it->second;
+    if (!s.registered) {
+        s.registered = std::make_unique<std::vector<std::string>>();
+    }
+    if (std::find(s.registered->begin(), s.registered->end(), identity) == s.registered->end()) {
+        s.registered->emplace_back(identity);
+        ++identities_.find(identity)->second.registered;
+    }
+    if (observer_ != nullptr) {
+        observer_->mailbox_wanted(identity, lifetime);
+    }
+    return true;
+}
+
 bool directory::remove_identity(std::uint64_t id, std::string_view identity) {
     auto it = sessions_.find(id);
     if (it == sessions_.end()) {
@@ -77,6 +98,15 @@ void directory::leave_identity(session& s, std::string_view identity) {
     }
     auto& sessions = at->second.sessions;
     sessions.erase(std::find(sessions.begin(), sessions.end(), &s));
+    if (s.registered) {
+        auto r = std::find(s.registered->begin(), s.registered->end(), name);
+        if (r != s.registered->end()) {
+            s.registered->erase(r);
+            if (--at->second.registered == 0 && observer_ != nullptr) {
+                observer_->mailbox_unwanted(name);
+            }
+        }
+    }
     if (--at->second.per_dialect[s.dialect] == 0 && observer_ != nullptr) {
         observer_->identity_unwanted(name, s.dialect);
     }

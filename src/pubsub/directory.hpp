@@ -6,6 +6,7 @@
 #include "util/string_map.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -31,6 +32,11 @@ class directory_observer {
 public:
     virtual void identity_wanted(std::string_view identity, dialect_id dialect) = 0;
     virtual void identity_unwanted(std::string_view identity, dialect_id dialect) = 0;
+    // A session registered as the identity (each registration: it refreshes the identity's
+    // lifetime), and the shard's last registered session of it left: the node watches the
+    // identity's mailbox in between.
+    virtual void mailbox_wanted(std::string_view /*identity*/, std::chrono::seconds /*lifetime*/) {}
+    virtual void mailbox_unwanted(std::string_view /*identity*/) {}
 
 protected:
     ~directory_observer() = default;
@@ -66,6 +72,11 @@ public:
     // Identities of a session (a token's subject, a name it registered as). False when the
     // session is not here or already has it.
     bool add_identity(std::uint64_t id, std::string_view identity);
+    // Registers the session as the identity (adding it when the session lacks it): its
+    // mailbox is watched while a registered session of it is here. False when the session is
+    // not here.
+    bool register_identity(std::uint64_t id, std::string_view identity,
+                           std::chrono::seconds lifetime);
     bool remove_identity(std::uint64_t id, std::string_view identity);
     // The session's identities, in the order they were added.
     std::span<const std::string> identities_of(std::uint64_t id) const;
@@ -90,10 +101,13 @@ private:
         // Null until the session has an identity: most sessions never do, and each one costs
         // every open session's memory.
         std::unique_ptr<std::vector<std::string>> identities;
+        // Those of `identities` it registered as (mailboxes), in the same order of adding.
+        std::unique_ptr<std::vector<std::string>> registered;
     };
     struct identity_sessions {
         std::vector<session*> sessions; // nodes of sessions_: stable while they live
         std::array<std::uint32_t, max_dialects> per_dialect{};
+        std::uint32_t registered = 0; // sessions registered as it
     };
 
     void leave_identity(session& s, std::string_view identity);

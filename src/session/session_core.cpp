@@ -3,8 +3,13 @@
 #include "protocol/backend_message.hpp"
 #include "protocol/json_text.hpp"
 
+#include <algorithm>
+
 namespace herald {
 namespace {
+
+// As an address's identity (protocol/addressing.cpp).
+constexpr std::size_t max_identity_bytes = 1024;
 
 bool has_nul(std::string_view s) {
     return s.find('\0') != std::string_view::npos;
@@ -142,6 +147,27 @@ void session_core::become(std::unique_ptr<identity> who, bool& subject_changed) 
     if (subject_changed && !(was_anonymous && !identity_)) {
         tell_identity();
     }
+}
+
+session_core::register_result session_core::register_as(std::string_view name,
+                                                        std::chrono::seconds lifetime,
+                                                        std::uint32_t max_connections) {
+    if (name.empty() || name.size() > max_identity_bytes || has_nul(name)) {
+        return register_result::invalid_name;
+    }
+    const auto id = port_.session_id();
+    const auto held = env_.addresses.identities_of(id);
+    const bool new_name = std::find(held.begin(), held.end(), name) == held.end();
+    if (new_name && held.size() >= env_.rules.limit.max_identities_per_session) {
+        return register_result::too_many;
+    }
+    constexpr std::chrono::seconds shortest{600}; // as Plezi clamps it
+    constexpr std::chrono::seconds longest{365 * 24 * 3600};
+    lifetime = lifetime.count() == 0 ? std::chrono::seconds(7 * 24 * 3600)
+                                     : std::clamp(lifetime, shortest, longest);
+    max_connections = std::clamp<std::uint32_t>(max_connections, 1, 1000);
+    env_.addresses.register_identity(id, name, lifetime);
+    return register_result::registered;
 }
 
 std::string session_core::identity_json() const {

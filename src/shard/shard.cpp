@@ -175,6 +175,16 @@ void shard::identity_unwanted(std::string_view identity, dialect_id dialect) {
     bus_.remove_interest(identity_exchange_, std::string(identity), index_, dialect);
 }
 
+void shard::mailbox_wanted(std::string_view identity, std::chrono::seconds lifetime) {
+    auto settings = mailbox_bounds_;
+    settings.lifetime = lifetime;
+    bus_.open_mailbox(std::string(identity), settings, index_);
+}
+
+void shard::mailbox_unwanted(std::string_view identity) {
+    bus_.close_mailbox(std::string(identity), index_);
+}
+
 void shard::begin_shutdown(std::chrono::milliseconds spread, std::function<void()> on_empty) {
     net::post(io_, [this, spread, on_empty = std::move(on_empty)]() mutable {
         shutting_down_ = true;

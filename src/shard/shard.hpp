@@ -40,6 +40,8 @@ public:
     // Before start: the exchange whose routing keys are identities ([addressing] prefix), on
     // which the shard asks the bus for the events of its sessions' identities.
     void address_identities_on(std::string exchange) { identity_exchange_ = std::move(exchange); }
+    // Before start: the bounds of every mailbox its sessions register ([mailboxes]).
+    void bound_mailboxes(mailbox_settings bounds) { mailbox_bounds_ = bounds; }
 
     // Scratch space for socket reads, shared by every connection of the shard: an idle
     // connection holds no read buffer.
@@ -92,6 +94,8 @@ private:
     void topic_unwanted(std::string_view key, dialect_id dialect) override;
     void identity_wanted(std::string_view identity, dialect_id dialect) override;
     void identity_unwanted(std::string_view identity, dialect_id dialect) override;
+    void mailbox_wanted(std::string_view identity, std::chrono::seconds lifetime) override;
+    void mailbox_unwanted(std::string_view identity) override;
     std::size_t deliver_now(const topic_keys& keys, const rendered_event& event);
 
     // Declared first, destroyed last: connections that the io_context's pending handlers still
@@ -100,6 +104,7 @@ private:
     herald::hub hub_;
     herald::directory directory_;
     std::string identity_exchange_ = "herald.identity";
+    mailbox_settings mailbox_bounds_;
     unsigned index_;
     bus_port& bus_;
     net::io_context io_{1};

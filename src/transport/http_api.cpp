@@ -179,6 +179,40 @@ std::optional<http_response> send(transport_context& node, const http_request& r
     return publish_events(node, std::move(events), later, "sent");
 }
 
+// POST /api/notify: a message for an identity's sessions, kept in its mailbox while none is
+// connected (docs/backend.md#identities-and-mailboxes). Answered once the store has it.
+std::optional<http_response> notify(transport_context& node, const http_request& request,
+                                    const http_responder& later) {
+    if (auto refused = refuse_caller(node, request)) {
+        return refused;
+    }
+    auto parsed = addressing::parse_notify_request(request.body());
+    if (!parsed) {
+        return json_error(400, parsed.error().error, parsed.error().detail);
+    }
+    std::string body = R"({"event":)";
+    json_text::append_string(body, parsed->event);
+    body += R"(,"payload":)" + parsed->payload + "}";
+    node.bus.notify(std::move(parsed->identity), std::move(body),
+                    [later](notify_result result, std::string_view why) {
+                        switch (result) {
+                        case notify_result::stored:
+                            later(json_ok(202, R"({"notified":true})"));
+                            return;
+                        case notify_result::unknown_identity:
+                            later(json_error(404, "unknown_identity", why));
+                            return;
+                        case notify_result::full:
+                            later(json_error(507, "mailbox_full", why));
+                            return;
+                        case notify_result::unavailable:
+                            later(json_error(503, "mailbox_unavailable", why));
+                            return;
+                        }
+                    });
+    return std::nullopt;
+}
+
 } // namespace
 
 http_response json_error(unsigned status, std::string_view error, std::string_view detail) {
@@ -208,6 +242,12 @@ std::optional<http_response> handle_http(transport_context& node, const http_req
             return method_not_allowed("POST");
         }
         return send(node, request, later);
+    }
+    if (target == "/api/notify") {
+        if (method != http::verb::post) {
+            return method_not_allowed("POST");
+        }
+        return notify(node, request, later);
     }
     if (target == "/healthz") {
         return get ? json_ok(200, R"({"status":"ok"})") : method_not_allowed("GET");

@@ -10,6 +10,7 @@ namespace herald {
 struct limits {
     std::size_t max_message_bytes = 64 * 1024;        // a larger client message closes with 1009
     std::size_t max_subscriptions_per_session = 1000; // beyond it: Error TooManySubscriptions
+    std::size_t max_identities_per_session = 16;      // a token's subject and registrations
     // Exchange plus routing key bytes of all of a session's subscriptions: bounds the memory one
     // session pins and the cost of any reply that lists them.
     std::size_t max_subscription_bytes_per_session = 128 * 1024;

@@ -65,6 +65,27 @@ TEST(backend_message, commands_are_read_in_order_with_their_fields) {
     EXPECT_EQ(a->commands[4].reason, "bye");
 }
 
+TEST(backend_message, register_as_names_an_identity_with_an_optional_lifetime_and_connections) {
+    const auto a = parse_backend_answer(
+        R"({"commands":[{"command":"register_as","identity":"ann","lifetime":3600,)"
+        R"("max_connections":5},{"command":"register_as","identity":"bob"}]})");
+    ASSERT_TRUE(a) << a.error();
+    using kind = backend_command::kind;
+    EXPECT_EQ(a->commands[0].what, kind::register_as);
+    EXPECT_EQ(a->commands[0].subject, "ann");
+    EXPECT_EQ(a->commands[0].lifetime, 3600u);
+    EXPECT_EQ(a->commands[0].max_connections, 5u);
+    EXPECT_EQ(a->commands[1].lifetime, 0u); // the default, chosen by the session
+    EXPECT_EQ(a->commands[1].max_connections, 0u);
+    for (const char* bad :
+         {R"({"commands":[{"command":"register_as"}]})",
+          R"({"commands":[{"command":"register_as","identity":""}]})",
+          R"({"commands":[{"command":"register_as","identity":"a","lifetime":-1}]})",
+          R"({"commands":[{"command":"register_as","identity":"a","max_connections":"2"}]})"}) {
+        EXPECT_FALSE(parse_backend_answer(bad)) << bad;
+    }
+}
+
 TEST(backend_message, a_disconnect_reason_is_cut_to_fit_a_close_frame_at_a_character_boundary) {
     std::string reason(121, 'a');
     reason += "\xC3\xA9\xC3\xA9"; // é é: the cut at 123 falls inside the second one

@@ -121,3 +121,43 @@ TEST(directory, deliver_dispatches_on_the_kind_of_address) {
 
 } // namespace
 } // namespace herald
+
+namespace herald {
+namespace {
+
+struct mailbox_observer final : directory_observer {
+    std::vector<std::string> calls;
+    void identity_wanted(std::string_view, dialect_id) override {}
+    void identity_unwanted(std::string_view, dialect_id) override {}
+    void mailbox_wanted(std::string_view identity, std::chrono::seconds lifetime) override {
+        calls.push_back("open " + std::string(identity) + " " + std::to_string(lifetime.count()));
+    }
+    void mailbox_unwanted(std::string_view identity) override {
+        calls.push_back("close " + std::string(identity));
+    }
+};
+
+struct quiet final : addressee {
+    void deliver(const shared_frame&) override {}
+};
+
+TEST(directory, a_mailbox_is_wanted_at_each_registration_until_the_last_registered_session_leaves) {
+    mailbox_observer observer;
+    directory sessions{&observer};
+    quiet a, b;
+    sessions.add(1, 0, 0, a);
+    sessions.add(2, 0, 0, b);
+    EXPECT_TRUE(sessions.register_identity(1, "ann", std::chrono::seconds(600)));
+    EXPECT_EQ(sessions.identities_of(1).size(), 1u); // registering adds the identity
+    EXPECT_TRUE(sessions.register_identity(2, "ann", std::chrono::seconds(900)));
+    EXPECT_TRUE(sessions.register_identity(2, "ann", std::chrono::seconds(900))); // refresh
+    EXPECT_TRUE(sessions.add_identity(1, "bob")); // addressable only: no mailbox
+    EXPECT_FALSE(sessions.register_identity(9, "ann", std::chrono::seconds(600)));
+    sessions.remove(1);
+    EXPECT_TRUE(sessions.remove_identity(2, "ann"));
+    EXPECT_EQ(observer.calls, (std::vector<std::string>{"open ann 600", "open ann 900",
+                                                        "open ann 900", "close ann"}));
+}
+
+} // namespace
+} // namespace herald

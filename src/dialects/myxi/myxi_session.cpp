@@ -357,6 +357,16 @@ void myxi_session::run(const std::vector<backend_command>& commands, std::string
             send(myxi::event("Authenticated", tag,
                              R"({"identity":)" + json_text::quote(c.subject) + "}"));
             break;
+        case kind::register_as:
+            // The back end is trusted; a name over the limits is its bug, not the client's.
+            if (core_.register_as(c.subject, std::chrono::seconds(c.lifetime), c.max_connections) !=
+                session_core::register_result::registered) {
+                send(myxi::error(tag, "InvalidIdentity",
+                                 R"(,"detail":"the back end's register_as was refused: an )"
+                                 R"(identity of 1 to 1024 bytes, at most )"
+                                 R"(limits.max_identities_per_session")"));
+            }
+            break;
         case kind::send:
             send(myxi::event(c.event, tag, c.payload));
             break;
