@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <simdjson.h>
 
 namespace herald {
 
@@ -80,6 +81,10 @@ bool address_router::route(const bus_event& event, const interest::wanted& wante
         shards &= std::uint64_t{1} << node_.session_ids.shard_of(to.session);
         break;
     case addressing::kind::identity:
+        if (event.event == shard::registered_event || event.event == shard::left_event) {
+            hear_registration(event, to.name, wanted.shards());
+            return true;
+        }
         address->to = session_address::kind::identity;
         address->identity = to.name;
         break;
@@ -94,6 +99,36 @@ bool address_router::route(const bus_event& event, const interest::wanted& wante
         }
     }
     return true;
+}
+
+// {"session":"<id>","max_connections":N} (registered) or {"session":"<id>"} (left), as the
+// shards publish them; anything else on these names is dropped and counted.
+void address_router::hear_registration(const bus_event& event, const std::string& identity,
+                                       std::uint64_t shards) {
+    simdjson::dom::parser parser;
+    simdjson::dom::object object;
+    std::string_view text;
+    std::optional<std::uint64_t> session;
+    std::uint64_t max_connections = 0;
+    const bool joined = event.event == shard::registered_event;
+    if (parser.parse(event.payload).get(object) == simdjson::SUCCESS &&
+        object["session"].get(text) == simdjson::SUCCESS) {
+        session = addressing::parse_session_id(text);
+    }
+    if (joined && (object["max_connections"].get(max_connections) != simdjson::SUCCESS ||
+                   max_connections == 0 || max_connections > 1000)) {
+        session.reset();
+    }
+    if (!session) {
+        refused_.add();
+        return;
+    }
+    for (std::size_t i = 0; i < node_.shards.size(); ++i) {
+        if (shards & (std::uint64_t{1} << i)) {
+            node_.shards[i]->hear_registration(identity, *session,
+                                               static_cast<std::uint32_t>(max_connections));
+        }
+    }
 }
 
 void address_router::hand_out_mail(std::string_view identity, std::vector<std::string>& bodies) {

@@ -66,6 +66,9 @@ public:
     std::uint64_t refused() const { return refused_.value(); }
 
 private:
+    void hear_registration(const bus_event& event, const std::string& identity,
+                           std::uint64_t shards);
+
     node_view node_;
     counter failed_unicasts_;
     counter refused_; // addressed events that do not say enough (a unicast with no session…)

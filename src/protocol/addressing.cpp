@@ -324,6 +324,9 @@ boost::system::result<Request, publish_error> parse_addressed(std::string_view b
     if ((*parsed)["event"].get(text) != simdjson::SUCCESS || text.empty()) {
         return field_error("event must be a non-empty string");
     }
+    if (text.starts_with(reserved_event_prefix)) {
+        return field_error("event names starting with \"herald:\" are Herald's own");
+    }
     out.event = std::string(text);
     out.payload = payload_bytes(padded);
     return out;

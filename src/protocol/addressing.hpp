@@ -32,6 +32,10 @@ struct exchange_names {
     }
 };
 
+// Event names of Herald's own on the addressing exchanges (registrations of identities): the
+// API refuses them, so that no back end can forge one.
+inline constexpr std::string_view reserved_event_prefix = "herald:";
+
 // A broadcast may skip this many sessions at most: a cheap request buys no unbounded work.
 inline constexpr std::size_t max_skip = 1000;
 

@@ -32,6 +32,7 @@ enum class close_code : std::uint16_t {
     internal_error = 1011,   // the session's handler failed (a bug, or out of memory)
     slow_consumer = 4001,    // the client left over limits.max_outbox_bytes unread
     idle_timeout = 4002,     // nothing received for limits.idle_timeout
+    superseded = 4003,       // newer sessions of an identity it registered as took its place
 };
 
 // Appends one server-to-client frame (never masked) to `out`.

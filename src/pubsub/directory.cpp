@@ -16,7 +16,7 @@ void directory::remove(std::uint64_t id) {
     // Back to front: each leave erases from the vector being walked otherwise.
     auto& s = it->second;
     while (s.identities && !s.identities->empty()) {
-        leave_identity(s, s.identities->back());
+        leave_identity(id, s, s.identities->back());
     }
     sessions_.erase(it);
 }
@@ -46,7 +46,7 @@ bool directory::add_identity(std::uint64_t id, std::string_view identity) {
 }
 
 bool directory::register_identity(std::uint64_t id, std::string_view identity,
-                                  std::chrono::seconds lifetime) {
+                                  std::chrono::seconds lifetime, std::uint32_t max_connections) {
     auto it = sessions_.find(id);
     if (it == sessions_.end()) {
         return false;
@@ -61,9 +61,41 @@ bool directory::register_identity(std::uint64_t id, std::string_view identity,
         ++identities_.find(identity)->second.registered;
     }
     if (observer_ != nullptr) {
-        observer_->mailbox_wanted(identity, lifetime);
+        observer_->registered(identity, id, lifetime, max_connections);
     }
     return true;
+}
+
+void directory::heard_registration(std::string_view identity, std::uint64_t session,
+                                   std::uint32_t max_connections) {
+    auto at = identities_.find(identity);
+    if (at == identities_.end() || at->second.registered == 0) {
+        return;
+    }
+    auto& order = at->second.order;
+    std::erase(order, session);
+    order.push_back(session);
+    if (order.size() <= max_connections) {
+        return;
+    }
+    // The oldest fall out; those of this shard end (which changes identities_: copy first).
+    std::vector<std::uint64_t> dropped(order.begin(),
+                                       order.end() - static_cast<std::ptrdiff_t>(max_connections));
+    order.erase(order.begin(), order.end() - static_cast<std::ptrdiff_t>(max_connections));
+    for (auto id : dropped) {
+        auto it = sessions_.find(id);
+        if (it != sessions_.end() && it->second.registered &&
+            std::find(it->second.registered->begin(), it->second.registered->end(), identity) !=
+                it->second.registered->end()) {
+            it->second.who->supersede();
+        }
+    }
+}
+
+void directory::heard_departure(std::string_view identity, std::uint64_t session) {
+    if (auto at = identities_.find(identity); at != identities_.end()) {
+        std::erase(at->second.order, session);
+    }
 }
 
 bool directory::remove_identity(std::uint64_t id, std::string_view identity) {
@@ -76,7 +108,7 @@ bool directory::remove_identity(std::uint64_t id, std::string_view identity) {
         std::find(s.identities->begin(), s.identities->end(), identity) == s.identities->end()) {
         return false;
     }
-    leave_identity(s, identity);
+    leave_identity(id, s, identity);
     return true;
 }
 
@@ -88,7 +120,7 @@ std::span<const std::string> directory::identities_of(std::uint64_t id) const {
     return *it->second.identities;
 }
 
-void directory::leave_identity(session& s, std::string_view identity) {
+void directory::leave_identity(std::uint64_t id, session& s, std::string_view identity) {
     // A copy: `identity` may be the string erased below.
     const std::string name(identity);
     s.identities->erase(std::find(s.identities->begin(), s.identities->end(), name));
@@ -102,8 +134,12 @@ void directory::leave_identity(session& s, std::string_view identity) {
         auto r = std::find(s.registered->begin(), s.registered->end(), name);
         if (r != s.registered->end()) {
             s.registered->erase(r);
-            if (--at->second.registered == 0 && observer_ != nullptr) {
-                observer_->mailbox_unwanted(name);
+            const bool last = --at->second.registered == 0;
+            if (last) {
+                at->second.order.clear();
+            }
+            if (observer_ != nullptr) {
+                observer_->unregistered(name, id, last);
             }
         }
     }

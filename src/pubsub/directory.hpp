@@ -21,6 +21,8 @@ namespace herald {
 class addressee {
 public:
     virtual void deliver(const shared_frame& frame) = 0;
+    // Newer sessions of an identity it registered as took its place (max_connections): end.
+    virtual void supersede() = 0;
 
 protected:
     ~addressee() = default;
@@ -33,10 +35,12 @@ public:
     virtual void identity_wanted(std::string_view identity, dialect_id dialect) = 0;
     virtual void identity_unwanted(std::string_view identity, dialect_id dialect) = 0;
     // A session registered as the identity (each registration: it refreshes the identity's
-    // lifetime), and the shard's last registered session of it left: the node watches the
-    // identity's mailbox in between.
-    virtual void mailbox_wanted(std::string_view /*identity*/, std::chrono::seconds /*lifetime*/) {}
-    virtual void mailbox_unwanted(std::string_view /*identity*/) {}
+    // lifetime), and a registered session left it (`last`: the shard's last one). The node
+    // watches the identity's mailbox in between, and tells the other nodes of each.
+    virtual void registered(std::string_view /*identity*/, std::uint64_t /*session*/,
+                            std::chrono::seconds /*lifetime*/, std::uint32_t /*max_connections*/) {}
+    virtual void unregistered(std::string_view /*identity*/, std::uint64_t /*session*/,
+                              bool /*last*/) {}
 
 protected:
     ~directory_observer() = default;
@@ -76,7 +80,14 @@ public:
     // mailbox is watched while a registered session of it is here. False when the session is
     // not here.
     bool register_identity(std::uint64_t id, std::string_view identity,
-                           std::chrono::seconds lifetime);
+                           std::chrono::seconds lifetime, std::uint32_t max_connections);
+    // What the node hears of registrations anywhere in the cluster, in the order the bus
+    // brings them, for identities this shard has registered sessions of: the newest
+    // `max_connections` (of the newest registration) stay, and the shard's sessions that fall
+    // out are superseded. A departure leaves the order.
+    void heard_registration(std::string_view identity, std::uint64_t session,
+                            std::uint32_t max_connections);
+    void heard_departure(std::string_view identity, std::uint64_t session);
     bool remove_identity(std::uint64_t id, std::string_view identity);
     // The session's identities, in the order they were added.
     std::span<const std::string> identities_of(std::uint64_t id) const;
@@ -108,9 +119,11 @@ private:
         std::vector<session*> sessions; // nodes of sessions_: stable while they live
         std::array<std::uint32_t, max_dialects> per_dialect{};
         std::uint32_t registered = 0; // sessions registered as it
+        // While registered > 0: registrations heard cluster-wide, oldest first.
+        std::vector<std::uint64_t> order;
     };
 
-    void leave_identity(session& s, std::string_view identity);
+    void leave_identity(std::uint64_t id, session& s, std::string_view identity);
     static bool hand(const session& s, const rendered_event& event);
 
     std::unordered_map<std::uint64_t, session> sessions_;

@@ -166,7 +166,7 @@ session_core::register_result session_core::register_as(std::string_view name,
     lifetime = lifetime.count() == 0 ? std::chrono::seconds(7 * 24 * 3600)
                                      : std::clamp(lifetime, shortest, longest);
     max_connections = std::clamp<std::uint32_t>(max_connections, 1, 1000);
-    env_.addresses.register_identity(id, name, lifetime);
+    env_.addresses.register_identity(id, name, lifetime, max_connections);
     return register_result::registered;
 }
 

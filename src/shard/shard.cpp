@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <fmt/format.h>
+
 namespace herald {
 namespace {
 constexpr std::size_t read_buffer_bytes = 64 * 1024;
@@ -175,14 +177,43 @@ void shard::identity_unwanted(std::string_view identity, dialect_id dialect) {
     bus_.remove_interest(identity_exchange_, std::string(identity), index_, dialect);
 }
 
-void shard::mailbox_wanted(std::string_view identity, std::chrono::seconds lifetime) {
+// Each registration refreshes the mailbox, and tells every node (this one too) in order, so
+// that each keeps the newest max_connections sessions of the identity.
+void shard::registered(std::string_view identity, std::uint64_t session,
+                       std::chrono::seconds lifetime, std::uint32_t max_connections) {
     auto settings = mailbox_bounds_;
     settings.lifetime = lifetime;
     bus_.open_mailbox(std::string(identity), settings, index_);
+    bus_.publish(
+        {identity_exchange_,
+         std::string(identity),
+         std::string(registered_event),
+         fmt::format(R"({{"session":"{:016x}","max_connections":{}}})", session, max_connections),
+         {}},
+        nullptr);
 }
 
-void shard::mailbox_unwanted(std::string_view identity) {
-    bus_.close_mailbox(std::string(identity), index_);
+void shard::unregistered(std::string_view identity, std::uint64_t session, bool last) {
+    bus_.publish({identity_exchange_,
+                  std::string(identity),
+                  std::string(left_event),
+                  fmt::format(R"({{"session":"{:016x}"}})", session),
+                  {}},
+                 nullptr);
+    if (last) {
+        bus_.close_mailbox(std::string(identity), index_);
+    }
+}
+
+void shard::hear_registration(std::string identity, std::uint64_t session,
+                              std::uint32_t max_connections) {
+    net::post(io_, [this, identity = std::move(identity), session, max_connections] {
+        if (max_connections == 0) {
+            directory_.heard_departure(identity, session);
+        } else {
+            directory_.heard_registration(identity, session, max_connections);
+        }
+    });
 }
 
 void shard::begin_shutdown(std::chrono::milliseconds spread, std::function<void()> on_empty) {

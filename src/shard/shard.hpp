@@ -78,6 +78,14 @@ public:
     // Any thread: deliver an event addressed to sessions (pubsub/directory.hpp), in the same
     // order as the topics' events handed over.
     void deliver(std::shared_ptr<const session_address> to, shared_event event);
+    // Any thread: a registration as an identity somewhere in the cluster (`max_connections`
+    // set), or a registered session that left (0), in the order the bus brought them.
+    void hear_registration(std::string identity, std::uint64_t session,
+                           std::uint32_t max_connections);
+
+    // The events on the identity exchange that carry registrations, not application events.
+    static constexpr std::string_view registered_event = "herald:registered";
+    static constexpr std::string_view left_event = "herald:left";
 
     void start();
     // Any thread: close every connection, spread over `spread`; `on_empty` runs (on the shard's
@@ -94,8 +102,9 @@ private:
     void topic_unwanted(std::string_view key, dialect_id dialect) override;
     void identity_wanted(std::string_view identity, dialect_id dialect) override;
     void identity_unwanted(std::string_view identity, dialect_id dialect) override;
-    void mailbox_wanted(std::string_view identity, std::chrono::seconds lifetime) override;
-    void mailbox_unwanted(std::string_view identity) override;
+    void registered(std::string_view identity, std::uint64_t session, std::chrono::seconds lifetime,
+                    std::uint32_t max_connections) override;
+    void unregistered(std::string_view identity, std::uint64_t session, bool last) override;
     std::size_t deliver_now(const topic_keys& keys, const rendered_event& event);
 
     // Declared first, destroyed last: connections that the io_context's pending handlers still

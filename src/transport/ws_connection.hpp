@@ -48,6 +48,7 @@ public:
 
     // addressee: an event addressed to this session (its id, endpoint or identity).
     void deliver(const shared_frame& frame) override { send_frame(frame); }
+    void supersede() override { close(ws::close_code::superseded); }
 
     // For node-wide work on the shard's sessions (transport/touch_rounds): the session's core,
     // null once the session has ended; and taking subscriptions away, telling the client.

@@ -22,6 +22,8 @@ const char* ws_connection::close_reason(ws::close_code code) {
         return "slow_consumer";
     case ws::close_code::idle_timeout:
         return "idle_timeout";
+    case ws::close_code::superseded:
+        return "superseded";
     case ws::close_code::internal_error:
         return "internal_error";
     default:

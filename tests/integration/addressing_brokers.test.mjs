@@ -6,6 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectMyxi, send, metrics, eventually } from '../lib/herald.mjs';
 import { signJwt, now } from '../lib/jwt.mjs';
+import { startHttpBackend } from '../lib/http_backend.mjs';
 import { buses, uniqueName, startNodes, shareBroker, consume, brokerPublish, nodeOfSession, settleWith } from '../lib/cluster.mjs';
 
 const secret = 'addressing-brokers-secret';
@@ -18,11 +19,17 @@ for (const bus of buses) {
     let release;
     let nodes;
     let clients; // two on node 1, two on node 2; the first of each on /chat
+    let backend;
     before(async () => {
       release = await shareBroker(bus, `addressing_brokers.test.mjs (${bus.name})`);
+      // The Login action registers the session as the identity in its payload.
+      backend = await startHttpBackend((r) => ({
+        event: 'LoggedIn', commands: [{ command: 'register_as', identity: r.payload.identity, ...r.payload.options }],
+      }));
       nodes = await startNodes(bus, {
         count: 2,
         config: `[addressing]\nprefix = "${prefix}"\n[lifecycle]\nexchange = "${lifecycle}"\nevents = ["failed_unicast"]\n` +
+          `[backend]\nurl = "${backend.url}"\nactions = ["Login"]\n` +
           `[auth]\njwt_secret = "${secret}"\n[[endpoints]]\npath = "/pushwss"\n[[endpoints]]\npath = "/chat"\n`,
       });
       clients = await Promise.all([[0, '/chat'], [0, '/pushwss'], [1, '/chat'], [1, '/pushwss']]
@@ -31,6 +38,7 @@ for (const bus of buses) {
     after(async () => {
       await Promise.all((clients ?? []).map((c) => c.close()));
       const results = await Promise.all((nodes ?? []).map((n) => n.stop()));
+      await backend?.stop();
       release?.();
       for (const r of results) assert.equal(r.code, 0);
     });
@@ -103,6 +111,18 @@ for (const bus of buses) {
       await eventually(async () => (await metrics(nodes[1])).get('herald_addressed_refused_total') === 2,
         'node 2 counts both as refused');
       await assertNothingElse('refused unicasts');
+    });
+
+    test('a registration on one node supersedes the older session of the identity on the other (max_connections 1)', async () => {
+      const first = await connectMyxi(nodes[0]);
+      assert.equal((await first.request('Login', { identity: 'zed' })).event, 'LoggedIn');
+      // Node 1 hears the identity's events once its broker binding is in place.
+      await settleWith([first], (event, payload) => send(nodes[1], { to: { identity: 'zed' }, event, payload }), 'zed');
+      const second = await connectMyxi(nodes[1]);
+      assert.equal((await second.request('Login', { identity: 'zed' })).event, 'LoggedIn');
+      assert.equal((await first.closed()).code, 4003);
+      assert.equal(second.isClosed, false);
+      await second.close();
     });
 
     test('a unicast to a session the other node does not have becomes its failed_unicast lifecycle event', async () => {

@@ -46,7 +46,8 @@ const nextEvent = (client, what) => client.next((m) => m.mq !== undefined, what)
 test('a notify reaches the registered sessions of the identity at once, and no one else', async () => {
   const node = await startHerald({ config: config() });
   try {
-    const [a, b, other] = [await login(node, 'ann'), await login(node, 'ann'), await login(node, 'bob')];
+    const two = { max_connections: 2 };
+    const [a, b, other] = [await login(node, 'ann', two), await login(node, 'ann', two), await login(node, 'bob')];
     assert.deepEqual(await notify(node, { identity: 'ann', event: 'Mail', payload: { n: 1 } }), { status: 202, body: { notified: true } });
     for (const client of [a, b]) {
       assert.deepEqual(await nextEvent(client, 'the mail'), { event: 'Mail', payload: { n: 1 }, mq: { e: 'herald.identity', rk: 'ann' } });
@@ -78,7 +79,7 @@ test('mail for an identity with no session waits, in order, and survives a resta
       assert.deepEqual((await nextEvent(back, `mail ${i}`)).payload, { i });
     }
     // Taken: a second registration gets nothing more.
-    const again = await login(node, 'carol');
+    const again = await login(node, 'carol', { max_connections: 2 });
     await send(node, { to: { session: again.welcome.payload.id }, event: 'Marker' });
     assert.equal((await nextEvent(again, 'the marker')).event, 'Marker');
     await Promise.all([back.close(), again.close()]);
@@ -117,11 +118,33 @@ test('a full mailbox refuses more mail with 507; what it holds is delivered', as
   }
 });
 
+test('max_connections keeps the newest sessions of an identity; older ones are closed with 4003', async () => {
+  const node = await startHerald({ config: config() });
+  try {
+    const oldest = await login(node, 'erin', { max_connections: 2 });
+    const middle = await login(node, 'erin', { max_connections: 2 });
+    const newest = await login(node, 'erin', { max_connections: 2 });
+    assert.equal((await oldest.closed()).code, 4003);
+    assert.equal(middle.isClosed, false);
+    // The two left still get what is sent to the identity.
+    assert.equal((await notify(node, { identity: 'erin', event: 'StillHere' })).status, 202);
+    for (const client of [middle, newest]) assert.equal((await nextEvent(client, 'the mail')).event, 'StillHere');
+    // A registration with max_connections 1 leaves only itself.
+    const only = await login(node, 'erin');
+    for (const client of [middle, newest]) assert.equal((await client.closed()).code, 4003);
+    assert.equal(only.isClosed, false);
+    await only.close();
+  } finally {
+    assert.equal((await node.stop()).code, 0);
+  }
+});
+
 test('bad notify requests get a 400 naming the field', async () => {
   const node = await startHerald({ config: config() });
   try {
     for (const [body, raw] of [[null, '{"identity":'], [{ event: 'E' }], [{ identity: '', event: 'E' }],
-      [{ identity: 'x'.repeat(1025), event: 'E' }], [{ identity: 'ann' }], [['ann']]]) {
+      [{ identity: 'x'.repeat(1025), event: 'E' }], [{ identity: 'ann' }], [['ann']],
+      [{ identity: 'ann', event: 'herald:registered' }]]) {
       const answer = await notify(node, body, { raw });
       assert.equal(answer.status, 400, JSON.stringify(body));
       assert.match(answer.body.error, /^invalid_(json|field)$/);

@@ -74,6 +74,7 @@ TEST(addressing, a_send_request_with_a_doubtful_address_is_refused_naming_the_fi
                  "invalid_field"},
              bad{R"({"to":{"identity":"a\u0000b"},"event":"E"})", "invalid_field"},
              bad{R"({"to":"all","event":""})", "invalid_field"},
+             bad{R"({"to":{"identity":"a"},"event":"herald:registered"})", "invalid_field"},
              bad{R"({"to":"all"})", "invalid_field"},
          }) {
         auto r = parse(body);

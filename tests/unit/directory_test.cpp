@@ -8,7 +8,9 @@ namespace {
 
 struct inbox final : addressee {
     std::vector<std::string> frames;
+    bool superseded = false;
     void deliver(const shared_frame& frame) override { frames.push_back(*frame); }
+    void supersede() override { superseded = true; }
 };
 
 struct recording_observer final : directory_observer {
@@ -129,34 +131,58 @@ struct mailbox_observer final : directory_observer {
     std::vector<std::string> calls;
     void identity_wanted(std::string_view, dialect_id) override {}
     void identity_unwanted(std::string_view, dialect_id) override {}
-    void mailbox_wanted(std::string_view identity, std::chrono::seconds lifetime) override {
-        calls.push_back("open " + std::string(identity) + " " + std::to_string(lifetime.count()));
+    void registered(std::string_view identity, std::uint64_t session, std::chrono::seconds lifetime,
+                    std::uint32_t max_connections) override {
+        calls.push_back("open " + std::string(identity) + " " + std::to_string(session) + " " +
+                        std::to_string(lifetime.count()) + " " + std::to_string(max_connections));
     }
-    void mailbox_unwanted(std::string_view identity) override {
-        calls.push_back("close " + std::string(identity));
+    void unregistered(std::string_view identity, std::uint64_t session, bool last) override {
+        calls.push_back("left " + std::string(identity) + " " + std::to_string(session) +
+                        (last ? " last" : ""));
     }
 };
 
-struct quiet final : addressee {
-    void deliver(const shared_frame&) override {}
-};
-
-TEST(directory, a_mailbox_is_wanted_at_each_registration_until_the_last_registered_session_leaves) {
+TEST(directory, each_registration_and_each_departure_of_a_registered_session_is_told) {
     mailbox_observer observer;
     directory sessions{&observer};
-    quiet a, b;
+    inbox a, b;
     sessions.add(1, 0, 0, a);
     sessions.add(2, 0, 0, b);
-    EXPECT_TRUE(sessions.register_identity(1, "ann", std::chrono::seconds(600)));
+    EXPECT_TRUE(sessions.register_identity(1, "ann", std::chrono::seconds(600), 1));
     EXPECT_EQ(sessions.identities_of(1).size(), 1u); // registering adds the identity
-    EXPECT_TRUE(sessions.register_identity(2, "ann", std::chrono::seconds(900)));
-    EXPECT_TRUE(sessions.register_identity(2, "ann", std::chrono::seconds(900))); // refresh
+    EXPECT_TRUE(sessions.register_identity(2, "ann", std::chrono::seconds(900), 2));
+    EXPECT_TRUE(sessions.register_identity(2, "ann", std::chrono::seconds(900), 2)); // refresh
     EXPECT_TRUE(sessions.add_identity(1, "bob")); // addressable only: no mailbox
-    EXPECT_FALSE(sessions.register_identity(9, "ann", std::chrono::seconds(600)));
+    EXPECT_FALSE(sessions.register_identity(9, "ann", std::chrono::seconds(600), 1));
     sessions.remove(1);
     EXPECT_TRUE(sessions.remove_identity(2, "ann"));
-    EXPECT_EQ(observer.calls, (std::vector<std::string>{"open ann 600", "open ann 900",
-                                                        "open ann 900", "close ann"}));
+    EXPECT_EQ(observer.calls,
+              (std::vector<std::string>{"open ann 1 600 1", "open ann 2 900 2", "open ann 2 900 2",
+                                        "left ann 1", "left ann 2 last"}));
+}
+
+TEST(directory, the_newest_registrations_heard_stay_and_older_local_sessions_are_superseded) {
+    directory sessions;
+    inbox a, b, c;
+    sessions.add(1, 0, 0, a);
+    sessions.add(2, 0, 0, b);
+    sessions.add(3, 0, 0, c);
+    for (std::uint64_t id : {1, 2, 3}) {
+        sessions.register_identity(id, "ann", std::chrono::seconds(600), 2);
+    }
+    sessions.heard_registration("ann", 1, 2);
+    sessions.heard_registration("ann", 2, 2);
+    sessions.heard_registration("ann", 99, 2); // another node's: 1 falls out
+    EXPECT_TRUE(a.superseded);
+    EXPECT_FALSE(b.superseded);
+    sessions.heard_departure("ann", 99);
+    sessions.heard_registration("ann", 3, 2); // 2 and 3 are the newest two
+    EXPECT_FALSE(b.superseded);
+    EXPECT_FALSE(c.superseded);
+    sessions.heard_registration("ann", 98, 1); // max_connections 1: only 98 stays
+    EXPECT_TRUE(b.superseded);
+    EXPECT_TRUE(c.superseded);
+    sessions.heard_registration("bob", 5, 1); // nobody here registered as bob: nothing
 }
 
 } // namespace
