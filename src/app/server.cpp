@@ -292,6 +292,7 @@ std::string server::render_metrics() const {
     view.events_dropped_by_broker = bus_->events_dropped_by_broker();
     view.unicasts_failed = addresses_->failed_unicasts();
     view.addressed_refused = addresses_->refused();
+    view.mailbox_full = bus_->mailbox_full().value();
     view.ready = bus_->is_ready() && !transport_->draining.load();
     if (backend_) {
         const auto& counters = backend_->counters();

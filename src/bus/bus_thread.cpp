@@ -127,7 +127,14 @@ void bus_thread::notify(std::string identity, std::string body, mailboxes::notif
             done(notify_result::unavailable, "this bus keeps no mailboxes");
             return;
         }
-        bus_->mailboxes()->notify(identity, std::move(body), std::move(done));
+        bus_->mailboxes()->notify(
+            identity, std::move(body),
+            [this, done = std::move(done)](notify_result result, std::string_view why) {
+                if (result == notify_result::full) {
+                    mailbox_full_.add();
+                }
+                done(result, why);
+            });
     });
 }
 

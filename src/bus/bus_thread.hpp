@@ -76,6 +76,7 @@ public:
     const counter& events_published() const { return events_published_; }
     const counter& events_routed() const { return events_routed_; }
     const counter& events_malformed() const { return events_malformed_; }
+    const counter& mailbox_full() const { return mailbox_full_; }
     // Any thread: what the broker dropped before this node could take it.
     std::uint64_t events_dropped_by_broker() const { return bus_->dropped_events(); }
 
@@ -116,6 +117,7 @@ private:
     counter events_published_; // accepted for publishing on this node
     counter events_routed_;    // reached at least one shard of this node
     counter events_malformed_; // broker messages dropped: not an event
+    counter mailbox_full_;     // notifies refused: the identity's mailbox was full
     std::chrono::steady_clock::time_point last_malformed_log_{};
 };
 

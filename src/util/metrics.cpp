@@ -78,6 +78,10 @@ std::string render_prometheus(const node_metrics_view& view) {
            "Events on the addressing exchanges dropped because they do not say enough (a unicast "
            "without a session id, a skip that is not a list of ids).",
            static_cast<std::int64_t>(view.addressed_refused));
+    simple("herald_mailbox_full_total", "counter",
+           "Notifies refused because the identity's mailbox held [mailboxes] max_messages or "
+           "max_bytes.",
+           static_cast<std::int64_t>(view.mailbox_full));
     simple("herald_bus_queue_dropped_total", "counter",
            "Events the broker dropped from this node's queue, oldest first, because it was full.",
            static_cast<std::int64_t>(view.events_dropped_by_broker));

@@ -83,6 +83,7 @@ struct node_metrics_view {
     std::uint64_t events_dropped_by_broker = 0; // the node's queue overflowed
     std::uint64_t unicasts_failed = 0;          // for a session of this node that is not open
     std::uint64_t addressed_refused = 0;        // addressed events that do not say enough
+    std::uint64_t mailbox_full = 0;             // notifies refused: the mailbox was full
     // Requests to the application back end by outcome (answered, timeout, unavailable,
     // overloaded, bad_answer: backend_status), and those pending. Empty: no back end.
     std::vector<std::pair<std::string_view, std::uint64_t>> backend_replies;

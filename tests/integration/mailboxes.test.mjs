@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHerald, connectMyxi, send } from '../lib/herald.mjs';
+import { startHerald, connectMyxi, send, metrics } from '../lib/herald.mjs';
 import { startHttpBackend } from '../lib/http_backend.mjs';
 
 let backend;
@@ -99,7 +99,7 @@ test('notify answers whether the identity exists', async () => {
   }
 });
 
-test('a full mailbox refuses more mail with 507; what it holds is delivered', async () => {
+test('a full mailbox refuses more mail with 507 and counts it; what it holds is delivered', async () => {
   const node = await startHerald({ config: config('max_messages = 2\n') });
   try {
     const gone = await login(node, 'dave');
@@ -109,6 +109,7 @@ test('a full mailbox refuses more mail with 507; what it holds is delivered', as
     const full = await notify(node, { identity: 'dave', event: 'M', payload: 3 });
     assert.equal(full.status, 507);
     assert.equal(full.body.error, 'mailbox_full');
+    assert.equal((await metrics(node)).get('herald_mailbox_full_total'), 1);
     const back = await login(node, 'dave');
     assert.equal((await nextEvent(back, 'mail 1')).payload, 1);
     assert.equal((await nextEvent(back, 'mail 2')).payload, 2);
@@ -134,6 +135,25 @@ test('max_connections keeps the newest sessions of an identity; older ones are c
     for (const client of [middle, newest]) assert.equal((await client.closed()).code, 4003);
     assert.equal(only.isClosed, false);
     await only.close();
+  } finally {
+    assert.equal((await node.stop()).code, 0);
+  }
+});
+
+test('a registration beyond limits.max_identities_per_session is refused with InvalidIdentity', async () => {
+  const node = await startHerald({ config: config().replace('[mailboxes]', '[limits]\nmax_identities_per_session = 1\n[mailboxes]') });
+  try {
+    const client = await login(node, 'first');
+    const reply = await client.request('Login', { identity: 'second' });
+    assert.equal(reply.event, 'LoggedIn');
+    const refused = await client.next((m) => m.event === 'Error', 'the refusal');
+    assert.equal(refused.payload.error, 'InvalidIdentity');
+    assert.equal(refused.tag, reply.tag);
+    // Still registered as the first.
+    assert.equal((await notify(node, { identity: 'first', event: 'Still' })).status, 202);
+    assert.equal((await nextEvent(client, 'the mail')).event, 'Still');
+    assert.equal((await notify(node, { identity: 'second', event: 'Never' })).status, 404);
+    await client.close();
   } finally {
     assert.equal((await node.stop()).code, 0);
   }
