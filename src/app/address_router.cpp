@@ -85,6 +85,10 @@ bool address_router::route(const bus_event& event, const interest::wanted& wante
             hear_registration(event, to.name, wanted.shards());
             return true;
         }
+        if (event.event == addressing::mail_signal) {
+            node_.bus.wake_mailbox(to.name);
+            return true;
+        }
         address->to = session_address::kind::identity;
         address->identity = to.name;
         break;

@@ -301,6 +301,7 @@ void apply_toml_file(config& c, const std::string& path) {
                 const std::string akey = fmt::format("addressing.{}", ak.str());
                 if (ak == "prefix") {
                     c.addressing_prefix = text(av, akey);
+                    c.bus.mailbox_prefix = c.addressing_prefix;
                     if (c.addressing_prefix.empty() || c.addressing_prefix.size() > 200 ||
                         c.addressing_prefix.find('\0') != std::string::npos) {
                         fail(akey, "must be a name of 1 to 200 bytes");

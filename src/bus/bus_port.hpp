@@ -51,6 +51,9 @@ public:
     virtual void open_mailbox(std::string /*identity*/, mailbox_settings /*settings*/,
                               unsigned /*shard*/) {}
     virtual void close_mailbox(std::string /*identity*/, unsigned /*shard*/) {}
+    // Mail was stored for the identity (through any node): take it now if this node watches
+    // its mailbox. Any thread.
+    virtual void wake_mailbox(std::string /*identity*/) {}
     // `done` runs on the bus thread, once.
     virtual void notify(std::string /*identity*/, std::string /*body*/,
                         mailboxes::notify_done done) {

@@ -52,6 +52,9 @@ struct bus_settings {
     std::optional<piped_topology> piped;             // RabbitMQ: set up Piped's objects
     // The memory bus: where identities' mailboxes are kept ([mailboxes] file).
     std::string mailbox_file = "herald-mailboxes.sqlite3";
+    // Brokers: the first part of the names of the mailboxes' keys or queues ([addressing]
+    // prefix), so that clusters sharing a broker keep theirs apart.
+    std::string mailbox_prefix = "herald";
 
     // The named exchange, else "*", else a direct exchange of that name.
     exchange_settings exchange(std::string_view name) const {

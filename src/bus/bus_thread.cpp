@@ -116,6 +116,15 @@ void bus_thread::close_mailbox(std::string identity, unsigned shard) {
     });
 }
 
+void bus_thread::wake_mailbox(std::string identity) {
+    net::post(io_, [this, identity = std::move(identity)] {
+        auto it = mailboxes_.find(identity);
+        if (it != mailboxes_.end() && bus_ready_ && bus_->mailboxes() != nullptr) {
+            bus_->mailboxes()->open_mailbox(identity, it->second.settings);
+        }
+    });
+}
+
 void bus_thread::notify(std::string identity, std::string body, mailboxes::notify_done done) {
     net::post(io_, [this, identity = std::move(identity), body = std::move(body),
                     done = std::move(done)]() mutable {

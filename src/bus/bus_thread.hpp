@@ -65,6 +65,7 @@ public:
     void on_reply(bus::reply_handler handler) override;
     void open_mailbox(std::string identity, mailbox_settings settings, unsigned shard) override;
     void close_mailbox(std::string identity, unsigned shard) override;
+    void wake_mailbox(std::string identity) override;
     void notify(std::string identity, std::string body, mailboxes::notify_done done) override;
     void on_mail(mail_handler handler) override;
     bool is_ready() const override { return ready_.load(std::memory_order_acquire); }

@@ -35,6 +35,9 @@ struct exchange_names {
 // Event names of Herald's own on the addressing exchanges (registrations of identities): the
 // API refuses them, so that no back end can forge one.
 inline constexpr std::string_view reserved_event_prefix = "herald:";
+// On the identity exchange: mail was stored for the identity (docs/backend.md#identities-and-
+// mailboxes); the nodes watching its mailbox take it.
+inline constexpr std::string_view mail_signal = "herald:mail";
 
 // A broadcast may skip this many sessions at most: a cheap request buys no unbounded work.
 inline constexpr std::size_t max_skip = 1000;

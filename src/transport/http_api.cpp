@@ -193,23 +193,31 @@ std::optional<http_response> notify(transport_context& node, const http_request&
     std::string body = R"({"event":)";
     json_text::append_string(body, parsed->event);
     body += R"(,"payload":)" + parsed->payload + "}";
-    node.bus.notify(std::move(parsed->identity), std::move(body),
-                    [later](notify_result result, std::string_view why) {
-                        switch (result) {
-                        case notify_result::stored:
-                            later(json_ok(202, R"({"notified":true})"));
-                            return;
-                        case notify_result::unknown_identity:
-                            later(json_error(404, "unknown_identity", why));
-                            return;
-                        case notify_result::full:
-                            later(json_error(507, "mailbox_full", why));
-                            return;
-                        case notify_result::unavailable:
-                            later(json_error(503, "mailbox_unavailable", why));
-                            return;
-                        }
-                    });
+    node.bus.notify(
+        parsed->identity, std::move(body),
+        [later, &node, identity = parsed->identity](notify_result result, std::string_view why) {
+            switch (result) {
+            case notify_result::stored:
+                // The nodes watching the mailbox (any node) take it at the signal.
+                node.bus.publish({node.addressing.identity,
+                                  identity,
+                                  std::string(addressing::mail_signal),
+                                  "{}",
+                                  {}},
+                                 nullptr);
+                later(json_ok(202, R"({"notified":true})"));
+                return;
+            case notify_result::unknown_identity:
+                later(json_error(404, "unknown_identity", why));
+                return;
+            case notify_result::full:
+                later(json_error(507, "mailbox_full", why));
+                return;
+            case notify_result::unavailable:
+                later(json_error(503, "mailbox_unavailable", why));
+                return;
+            }
+        });
     return std::nullopt;
 }
 

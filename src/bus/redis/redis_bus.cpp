@@ -15,10 +15,6 @@
 namespace herald {
 namespace {
 
-std::string_view text_of(const redisReply& reply) {
-    return {reply.str == nullptr ? "" : reply.str, reply.str == nullptr ? 0 : reply.len};
-}
-
 // A channel no exchange's template can be made to name by chance: 64 random bits.
 std::string new_reply_channel() {
     std::random_device seed;
@@ -47,6 +43,15 @@ redis_bus::redis_bus(bus_settings settings, net::any_io_executor executor)
     , backoff_(settings_.min_backoff, settings_.max_backoff)
     , subscriber_(redis_link::role::subscriber, *this, executor_, reply_channel_)
     , publisher_(redis_link::role::publisher, *this, executor_)
+    , mailbox_link_(redis_link::role::publisher, *this, executor_)
+    , mailboxes_(
+          mailbox_link_, settings_.mailbox_prefix,
+          [this](std::string_view identity, std::vector<std::string>& bodies) {
+              if (phase_ != phase::stopped && callbacks_.on_mail) {
+                  callbacks_.on_mail(identity, bodies);
+              }
+          },
+          executor_)
     , connect_timer_(executor_)
     , retry_timer_(executor_)
     , publish_timer_(executor_) {
@@ -89,6 +94,8 @@ void redis_bus::stop() {
     phase_ = phase::stopped;
     subscriber_.close();
     publisher_.close();
+    mailbox_link_.close();
+    mailboxes_.lost("stopped");
     connect_timer_.cancel();
     retry_timer_.cancel();
     publish_timer_.cancel();
@@ -112,7 +119,7 @@ void redis_bus::connect() {
         fail("bad URL: " + url.error());
         return;
     }
-    for (auto* link : {&subscriber_, &publisher_}) {
+    for (auto* link : {&subscriber_, &publisher_, &mailbox_link_}) {
         if (auto why = link->open(*url)) {
             fail(std::move(*why));
             return;
@@ -129,7 +136,8 @@ void redis_bus::connect() {
 }
 
 void redis_bus::on_link_ready(redis_link&) {
-    if (phase_ != phase::connecting || !subscriber_.is_ready() || !publisher_.is_ready()) {
+    if (phase_ != phase::connecting || !subscriber_.is_ready() || !publisher_.is_ready() ||
+        !mailbox_link_.is_ready()) {
         return;
     }
     connect_timer_.cancel();
@@ -149,6 +157,8 @@ void redis_bus::fail(std::string reason) {
     }
     subscriber_.close();
     publisher_.close();
+    mailbox_link_.close();
+    mailboxes_.lost(reason);
     connect_timer_.cancel();
     forget_subscriptions();
     const std::string why = where() + ": " + reason;
@@ -324,6 +334,10 @@ void redis_bus::on_unsubscribed(bool pattern, std::string_view name) {
 void redis_bus::on_link_reply(redis_link& link, const redisReply& reply) {
     if (&link == &publisher_) {
         on_publish_reply(reply);
+        return;
+    }
+    if (&link == &mailbox_link_) {
+        mailboxes_.on_reply(reply);
         return;
     }
     // A subscriber gets arrays: [kind, channel or pattern, …].

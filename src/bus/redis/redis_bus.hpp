@@ -6,6 +6,7 @@
 #include "bus/bus_settings.hpp"
 #include "bus/redis/channel_template.hpp"
 #include "bus/redis/redis_link.hpp"
+#include "bus/redis/redis_mailboxes.hpp"
 #include "pubsub/routing_pattern.hpp"
 #include "util/string_map.hpp"
 
@@ -40,6 +41,7 @@ namespace herald {
 // - Several URLs are one deployment's servers, tried in turn: on a failure the bus reports not
 //   ready once, and retries the next URL after a backoff (min_backoff doubling to
 //   max_backoff, with jitter), until one answers.
+// - Mailboxes of identities (bus.hpp; redis_mailboxes.hpp) on a third connection.
 // - Requests to back ends: XADD <stream> MAXLEN ~ 100000 * correlation_id <id> reply_to
 //   <reply channel> request <json>, on the publishing connection, in order with the publishes
 //   (answered once XADD is). The reply channel, herald:reply:<16 random hex digits>, is the
@@ -63,6 +65,7 @@ public:
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
     bool carries_requests() const override { return true; }
     void send_request(bus_request request, publish_done done) override;
+    herald::mailboxes* mailboxes() override { return &mailboxes_; }
 
     // The node's reply channel, "herald:reply:" and 16 hex digits, fixed when the bus is made.
     const std::string& reply_channel() const { return reply_channel_; }
@@ -159,6 +162,8 @@ private:
 
     redis_link subscriber_;
     redis_link publisher_;
+    redis_link mailbox_link_; // the mailboxes' commands, each a script that may take a while
+    redis_mailboxes mailboxes_;
     net::steady_timer connect_timer_;
     net::steady_timer retry_timer_;
     net::steady_timer publish_timer_;

@@ -40,10 +40,6 @@ std::string anchor_name() {
     return fmt::format("herald:anchor:{:016x}", random());
 }
 
-std::string_view text_of(const redisReply& reply) {
-    return {reply.str == nullptr ? "" : reply.str, reply.str == nullptr ? 0 : reply.len};
-}
-
 bool is_subscribe_confirmation(const redisReply& reply) {
     return reply.type == REDIS_REPLY_ARRAY && reply.elements >= 1 &&
            reply.element[0]->type == REDIS_REPLY_STRING &&
@@ -213,6 +209,10 @@ void redis_link::on_reply(redisAsyncContext* context, void* reply, void*) {
         return;
     }
     self->owner_.on_link_reply(*self, *static_cast<const redisReply*>(reply));
+}
+
+std::string_view text_of(const redisReply& reply) {
+    return {reply.str == nullptr ? "" : reply.str, reply.str == nullptr ? 0 : reply.len};
 }
 
 } // namespace herald

@@ -16,6 +16,9 @@ struct redisReply;
 
 namespace herald {
 
+// A string or status reply's text (empty for other kinds).
+std::string_view text_of(const redisReply& reply);
+
 // A connection to Redis and its handshake: AUTH and SELECT when the URL asks for them, then a
 // PING (which an AUTH-protected server refuses when no password was given), and, on a
 // subscriber, a SUBSCRIBE to an anchor channel of its own and, when the owner names one, a

@@ -1,0 +1,98 @@
+// Identities' mailboxes across two nodes on Redis: mail notified through one node while the
+// identity has no session waits in Redis and reaches its next registration on the other node;
+// mail for an identity registered on the other node reaches it at once. On RabbitMQ mailboxes
+// are not kept yet: notify answers 503 there.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connectMyxi } from '../lib/herald.mjs';
+import { startHttpBackend } from '../lib/http_backend.mjs';
+import { buses, uniqueName, startNodes, shareBroker } from '../lib/cluster.mjs';
+
+async function notify(node, body) {
+  const response = await fetch(node.url('/api/notify'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer test-key' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+const nextEvent = (client, what) => client.next((m) => m.mq !== undefined, what);
+
+for (const bus of buses) {
+  describe(`mailboxes across two nodes on the ${bus.name} bus`, { skip: bus.skip }, () => {
+    let release;
+    let backend;
+    let nodes;
+    before(async () => {
+      release = await shareBroker(bus, `mailboxes_brokers.test.mjs (${bus.name})`);
+      backend = await startHttpBackend((r) => ({
+        event: 'LoggedIn', commands: [{ command: 'register_as', identity: r.payload.identity, lifetime: 600, max_connections: 2 }],
+      }));
+      nodes = await startNodes(bus, {
+        count: 2,
+        config: `[addressing]\nprefix = "${uniqueName('mail')}"\n[backend]\nurl = "${backend.url}"\nactions = ["Login"]\n`,
+      });
+    });
+    after(async () => {
+      const results = await Promise.all((nodes ?? []).map((n) => n.stop()));
+      await backend?.stop();
+      release?.();
+      for (const r of results) assert.equal(r.code, 0);
+    });
+
+    async function login(node, identity) {
+      const client = await connectMyxi(node);
+      assert.equal((await client.request('Login', { identity })).event, 'LoggedIn');
+      return client;
+    }
+
+    if (bus.name === 'redis') {
+      test('mail notified through one node while the identity is away reaches its registration on the other', async () => {
+        const gone = await login(nodes[0], 'ann');
+        await gone.close();
+        for (let i = 1; i <= 3; i++) {
+          assert.deepEqual(await notify(nodes[0], { identity: 'ann', event: 'Away', payload: { i } }), { status: 202, body: { notified: true } });
+        }
+        const back = await login(nodes[1], 'ann');
+        for (let i = 1; i <= 3; i++) assert.deepEqual((await nextEvent(back, `mail ${i}`)).payload, { i });
+        await back.close();
+      });
+
+      test('mail for an identity registered on the other node reaches it at once, and once', async () => {
+        const here = await login(nodes[1], 'bob');
+        // Node 2 takes mail once it is told; the tell travels on the identity's topic, which
+        // node 2 subscribes to as the session registers: notify until the first arrives.
+        let n = 0;
+        for (;;) {
+          assert.equal((await notify(nodes[0], { identity: 'bob', event: 'Now', payload: { n: ++n } })).status, 202);
+          const got = await here.next((m) => m.event === 'Now', 'mail', 1000).catch(() => null);
+          if (got) break;
+        }
+        // Every one notified so far arrives, in order, and nothing twice.
+        const marker = ++n;
+        assert.equal((await notify(nodes[0], { identity: 'bob', event: 'Now', payload: { n: marker } })).status, 202);
+        let last = 0;
+        for (;;) {
+          const m = await nextEvent(here, 'the rest of the mail');
+          assert.ok(m.payload.n > last, `in order, once: ${m.payload.n} after ${last}`);
+          last = m.payload.n;
+          if (last === marker) break;
+        }
+        await here.close();
+      });
+
+      test('notify through either node answers 404 for an identity that never registered', async () => {
+        for (const node of nodes) assert.equal((await notify(node, { identity: 'never-seen', event: 'X' })).status, 404);
+      });
+    } else {
+      test('notify answers 503 mailbox_unavailable: RabbitMQ keeps no mailboxes yet', async () => {
+        const client = await login(nodes[0], 'carl');
+        const answer = await notify(nodes[1], { identity: 'carl', event: 'X' });
+        assert.equal(answer.status, 503);
+        assert.equal(answer.body.error, 'mailbox_unavailable');
+        await client.close();
+      });
+    }
+  });
+}
