@@ -22,6 +22,7 @@ struct claim_elements {
     std::optional<simdjson::dom::element> nbf;
     std::optional<simdjson::dom::element> sub;
     std::optional<simdjson::dom::element> channels;
+    std::optional<simdjson::dom::element> register_as;
 };
 
 // One pass over the members, the later of two equal names replacing the earlier.
@@ -36,6 +37,8 @@ claim_elements find_claims(simdjson::dom::object claims) {
             found.sub = member.value;
         } else if (member.key == "channels") {
             found.channels = member.value;
+        } else if (member.key == "register_as") {
+            found.register_as = member.value;
         }
     }
     return found;
@@ -83,6 +86,44 @@ std::vector<std::string> granted_channels(std::optional<simdjson::dom::element> 
     return channels;
 }
 
+// "register_as": a name, or an array of names and {"identity","lifetime","max_connections"}
+// objects. Entries that are not understood are left out, as grants are; at most 16 are read.
+std::vector<registration> registrations(std::optional<simdjson::dom::element> claim) {
+    std::vector<registration> out;
+    if (!claim) {
+        return out;
+    }
+    auto read = [&out](simdjson::dom::element entry) {
+        registration r;
+        std::string_view text;
+        simdjson::dom::object object;
+        if (entry.get(text) == simdjson::SUCCESS) {
+            r.name = std::string(text);
+        } else if (entry.get(object) == simdjson::SUCCESS &&
+                   object["identity"].get(text) == simdjson::SUCCESS) {
+            r.name = std::string(text);
+            std::uint64_t number = 0;
+            if (object["lifetime"].get(number) == simdjson::SUCCESS && number <= 0xffffffffu) {
+                r.lifetime = static_cast<std::uint32_t>(number);
+            }
+            if (object["max_connections"].get(number) == simdjson::SUCCESS && number <= 1000) {
+                r.max_connections = static_cast<std::uint32_t>(number);
+            }
+        }
+        if (!r.name.empty() && out.size() < 16) {
+            out.push_back(std::move(r));
+        }
+    };
+    if (simdjson::dom::array entries; claim->get(entries) == simdjson::SUCCESS) {
+        for (const simdjson::dom::element entry : entries) {
+            read(entry);
+        }
+    } else {
+        read(*claim);
+    }
+    return out;
+}
+
 } // namespace
 
 jwt_claims::jwt_claims(std::unique_ptr<const document> doc)
@@ -128,6 +169,7 @@ boost::system::result<identity, jwt_error> jwt_claims::validate(system_clock::ti
     }
     who.subject = std::string(subject);
     who.channels = granted_channels(claims.channels);
+    who.registrations = registrations(claims.register_as);
     return who;
 }
 

@@ -147,6 +147,12 @@ void session_core::become(std::unique_ptr<identity> who, bool& subject_changed) 
     if (subject_changed && !(was_anonymous && !identity_)) {
         tell_identity();
     }
+    // The token's registrations, at each authentication: each refreshes the identity's life.
+    if (identity_) {
+        for (const auto& r : identity_->registrations) {
+            register_as(r.name, std::chrono::seconds(r.lifetime), r.max_connections);
+        }
+    }
 }
 
 session_core::register_result session_core::register_as(std::string_view name,

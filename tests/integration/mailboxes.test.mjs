@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHerald, connectMyxi, send, metrics } from '../lib/herald.mjs';
 import { startHttpBackend } from '../lib/http_backend.mjs';
+import { signJwt, now } from '../lib/jwt.mjs';
 
 let backend;
 let file;
@@ -153,6 +154,23 @@ test('a registration beyond limits.max_identities_per_session is refused with In
     assert.equal((await notify(node, { identity: 'first', event: 'Still' })).status, 202);
     assert.equal((await nextEvent(client, 'the mail')).event, 'Still');
     assert.equal((await notify(node, { identity: 'second', event: 'Never' })).status, 404);
+    await client.close();
+  } finally {
+    assert.equal((await node.stop()).code, 0);
+  }
+});
+
+test('a token\'s register_as claim registers the session at Authenticate', async () => {
+  const secret = 'mailbox-secret';
+  const node = await startHerald({ config: config().replace('[mailboxes]', `[auth]\njwt_secret = "${secret}"\n[mailboxes]`) });
+  try {
+    const client = await connectMyxi(node);
+    const token = signJwt({ sub: 'user-9', exp: now() + 600, register_as: ['inbox-9', { identity: 'team-9', max_connections: 3 }] }, { secret });
+    assert.equal((await client.request('Authenticate', { token })).event, 'Authenticated');
+    for (const identity of ['inbox-9', 'team-9']) {
+      assert.equal((await notify(node, { identity, event: 'ForToken', payload: identity })).status, 202);
+      assert.equal((await nextEvent(client, identity)).payload, identity);
+    }
     await client.close();
   } finally {
     assert.equal((await node.stop()).code, 0);

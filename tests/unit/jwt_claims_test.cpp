@@ -54,6 +54,20 @@ TEST(jwt_claims, yields_subject_channels_and_expiry) {
     EXPECT_EQ(who->expires_at, now + 3600s);
 }
 
+TEST(jwt_claims, register_as_is_a_name_or_a_list_of_names_and_objects) {
+    auto one = validate(R"({"sub":"u","register_as":"ann"})");
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->registrations, (std::vector<registration>{{"ann", 0, 0}}));
+    auto many = validate(R"({"sub":"u","register_as":["ann",{"identity":"team","lifetime":3600,)"
+                         R"("max_connections":5},{"lifetime":1},7,""]})");
+    ASSERT_TRUE(many);
+    // What is not understood is left out, as grants are: the token stays valid.
+    EXPECT_EQ(many->registrations, (std::vector<registration>{{"ann", 0, 0}, {"team", 3600, 5}}));
+    auto none = validate(R"({"sub":"u"})");
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->registrations.empty());
+}
+
 TEST(jwt_claims, anything_but_one_json_object_does_not_parse) {
     for (const char* json : {"", " ", "not json", R"(["an","array"])", "42", R"("alice")", "null",
                              R"({"sub":"a")", R"({"sub":"a"} trailing)",
