@@ -22,7 +22,9 @@ namespace herald::addressing {
 // 4 hex digits), "<prefix>.identity" (the identity). The prefix ([addressing] prefix, "herald")
 // keeps apart clusters that share a broker.
 struct exchange_names {
-    explicit exchange_names(std::string_view prefix = "herald");
+    exchange_names()
+        : exchange_names("herald") {}
+    explicit exchange_names(std::string_view prefix);
     std::string multicast;
     std::string broadcast;
     std::string unicast;
