@@ -113,6 +113,26 @@ for (const bus of buses) {
       await assertNothingElse('refused unicasts');
     });
 
+    test('a node whose lifecycle events go to the back end posts a failed_unicast there', async () => {
+      const [third] = await startNodes(bus, {
+        count: 1,
+        firstId: 3,
+        config: `[addressing]\nprefix = "${prefix}"\n[lifecycle]\nto = "backend"\nevents = ["failed_unicast"]\n` +
+          `[backend]\nurl = "${backend.url}"\n`,
+      });
+      try {
+        const missing = '00030000cafe0001';
+        assert.equal((await send(nodes[0], { to: { session: missing }, event: 'Lost', payload: { x: 1 } })).status, 202);
+        await eventually(() => backend.requests.some((r) => r.kind === 'lifecycle' && r.target === missing),
+          'the back end gets the failed_unicast');
+        const told = backend.requests.find((r) => r.kind === 'lifecycle' && r.target === missing);
+        assert.deepEqual({ ...told, httpKind: undefined },
+          { kind: 'lifecycle', event: 'failed_unicast', node: 3, target: missing, message: { event: 'Lost', payload: { x: 1 } }, httpKind: undefined });
+      } finally {
+        assert.equal((await third.stop()).code, 0);
+      }
+    });
+
     test('a registration on one node supersedes the older session of the identity on the other (max_connections 1)', async () => {
       const first = await connectMyxi(nodes[0]);
       assert.equal((await first.request('Login', { identity: 'zed' })).event, 'LoggedIn');
