@@ -115,13 +115,15 @@ void address_router::hear_registration(const bus_event& event, const std::string
     std::optional<std::uint64_t> session;
     std::uint64_t max_connections = 0;
     const bool joined = event.event == shard::registered_event;
-    if (parser.parse(event.payload).get(object) == simdjson::SUCCESS &&
-        object["session"].get(text) == simdjson::SUCCESS) {
-        session = addressing::parse_session_id(text);
-    }
-    if (joined && (object["max_connections"].get(max_connections) != simdjson::SUCCESS ||
-                   max_connections == 0 || max_connections > 1000)) {
-        session.reset();
+    // Anyone who can publish to the broker can send these: read them with care.
+    if (parser.parse(event.payload).get(object) == simdjson::SUCCESS) {
+        if (object["session"].get(text) == simdjson::SUCCESS) {
+            session = addressing::parse_session_id(text);
+        }
+        if (joined && (object["max_connections"].get(max_connections) != simdjson::SUCCESS ||
+                       max_connections == 0 || max_connections > 1000)) {
+            session.reset();
+        }
     }
     if (!session) {
         refused_.add();

@@ -1,5 +1,6 @@
 #include "auth/jwt_claims.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <simdjson.h>
@@ -106,8 +107,9 @@ std::vector<registration> registrations(std::optional<simdjson::dom::element> cl
             if (object["lifetime"].get(number) == simdjson::SUCCESS && number <= 0xffffffffu) {
                 r.lifetime = static_cast<std::uint32_t>(number);
             }
-            if (object["max_connections"].get(number) == simdjson::SUCCESS && number <= 1000) {
-                r.max_connections = static_cast<std::uint32_t>(number);
+            if (object["max_connections"].get(number) == simdjson::SUCCESS) {
+                r.max_connections =
+                    static_cast<std::uint32_t>(std::min<std::uint64_t>(number, 1000));
             }
         }
         if (!r.name.empty() && out.size() < 16) {

@@ -97,6 +97,28 @@ void bus_thread::open_mailbox(std::string identity, mailbox_settings settings, u
         if (bus_ready_ && bus_->mailboxes() != nullptr) {
             bus_->mailboxes()->open_mailbox(identity, settings);
         }
+        arm_mailbox_timer();
+    });
+}
+
+void bus_thread::arm_mailbox_timer() {
+    if (mailbox_timer_armed_ || mailboxes_.empty()) {
+        return;
+    }
+    mailbox_timer_armed_ = true;
+    mailbox_timer_.expires_after(std::chrono::minutes(1));
+    mailbox_timer_.async_wait([this](const error_code& ec) {
+        mailbox_timer_armed_ = false;
+        if (ec) {
+            return;
+        }
+        for (const auto& [identity, watched] : mailboxes_) {
+            if (!bus_ready_ || bus_->mailboxes() == nullptr) {
+                break;
+            }
+            bus_->mailboxes()->open_mailbox(identity, watched.settings);
+        }
+        arm_mailbox_timer();
     });
 }
 

@@ -9,6 +9,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <functional>
@@ -103,6 +104,12 @@ private:
         mailbox_settings settings;
     };
     string_map<watched_mailbox> mailboxes_;
+    // While any is watched: each minute every watched mailbox is opened again, so that an
+    // identity lives while its sessions are here (each store counts a lifetime from the last
+    // open) and mail whose tell was lost is taken all the same.
+    net::steady_timer mailbox_timer_{io_};
+    bool mailbox_timer_armed_ = false;
+    void arm_mailbox_timer();
     // Bus thread only. Subscriptions are sent only while the bus is ready: when it becomes
     // ready, every wanted topic is subscribed anyway.
     bool bus_ready_ = false;

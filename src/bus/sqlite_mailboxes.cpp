@@ -123,6 +123,13 @@ void sqlite_mailboxes::close_mailbox(std::string_view identity) {
     if (auto it = watched_.find(identity); it != watched_.end()) {
         watched_.erase(it);
     }
+    // Its last session here left: its lifetime counts from now.
+    if (db_ != nullptr) {
+        statement refresh(db_, "UPDATE identities SET expires = ?2 + lifetime WHERE name = ?1");
+        if (refresh) {
+            refresh.bind(1, identity).bind(2, now_()).step();
+        }
+    }
 }
 
 void sqlite_mailboxes::notify(std::string_view identity, std::string body, notify_done done) {
@@ -177,10 +184,12 @@ void sqlite_mailboxes::take(std::string_view identity) {
     }
     std::vector<std::string> bodies;
     select.bind(1, identity);
-    while (select.step() == SQLITE_ROW) {
+    int stepped = SQLITE_ROW;
+    while ((stepped = select.step()) == SQLITE_ROW) {
         bodies.push_back(select.text(0));
     }
-    if (erase.bind(1, identity).step() != SQLITE_DONE ||
+    // Deleted only when every message was read: a read that failed half way deletes nothing.
+    if (stepped != SQLITE_DONE || erase.bind(1, identity).step() != SQLITE_DONE ||
         reset.bind(1, identity).bind(2, now_()).step() != SQLITE_DONE || !exec("COMMIT")) {
         log::error("mailboxes: cannot take mail for \"{}\": {}", identity, sqlite3_errmsg(db_));
         exec("ROLLBACK");

@@ -56,6 +56,10 @@ bool directory::register_identity(std::uint64_t id, std::string_view identity,
     if (!s.registered) {
         s.registered = std::make_unique<std::vector<std::string>>();
     }
+    // The order of registrations is the one the bus brings them in, this node's own too (each
+    // bus delivers a node's publish back to it once its subscription is in place, and the
+    // subscription is asked for first): so every node sees the same order, also when two
+    // sessions register at once on two nodes.
     if (std::find(s.registered->begin(), s.registered->end(), identity) == s.registered->end()) {
         s.registered->emplace_back(identity);
         ++identities_.find(identity)->second.registered;

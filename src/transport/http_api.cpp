@@ -130,6 +130,17 @@ std::optional<http_response> publish(transport_context& node, const http_request
     if (!parsed) {
         return json_error(400, parsed.error().error, parsed.error().detail);
     }
+    for (const auto& e : *parsed) {
+        // Herald's own events on the addressing exchanges (registrations) are never a back
+        // end's: one forged would close sessions.
+        const auto names = node.addressing.all();
+        if (e.event.starts_with(addressing::reserved_event_prefix) &&
+            std::find(names.begin(), names.end(), e.exchange) != names.end()) {
+            return json_error(400, "invalid_field",
+                              "event names starting with \"herald:\" on Herald's addressing "
+                              "exchanges are Herald's own");
+        }
+    }
     std::vector<bus_event> events;
     events.reserve(parsed->size());
     for (auto& e : *parsed) {

@@ -129,6 +129,14 @@ describe('addressing on one node (memory bus)', () => {
       assert.equal(answer.body.error, error);
       assert.equal(typeof answer.body.detail, 'string');
     }
+    // Herald's own events on its addressing exchanges cannot be published either.
+    const forged = await fetch(node.url('/api/publish'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer test-key' },
+      body: JSON.stringify({ exchange: 'herald.identity', routing_key: 'user-42', event: 'herald:registered', payload: 1 }),
+    });
+    assert.equal(forged.status, 400);
+    assert.equal((await forged.json()).error, 'invalid_field');
     const get = await fetch(node.url('/api/send'));
     assert.equal(get.status, 405);
     for (const client of clients) await assertNothingBefore(node, client, 'refused requests send nothing');

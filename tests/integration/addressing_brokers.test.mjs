@@ -23,7 +23,7 @@ for (const bus of buses) {
     before(async () => {
       release = await shareBroker(bus, `addressing_brokers.test.mjs (${bus.name})`);
       // The Login action registers the session as the identity in its payload.
-      backend = await startHttpBackend((r) => ({
+      backend = await startHttpBackend((r) => (r.kind !== 'action' ? {} : {
         event: 'LoggedIn', commands: [{ command: 'register_as', identity: r.payload.identity, ...r.payload.options }],
       }));
       nodes = await startNodes(bus, {
@@ -143,6 +143,28 @@ for (const bus of buses) {
       assert.equal((await first.closed()).code, 4003);
       assert.equal(second.isClosed, false);
       await second.close();
+    });
+
+    test('forged or malformed registrations published into the broker are dropped and counted; the node goes on', async () => {
+      const client = await connectMyxi(nodes[1]);
+      assert.equal((await client.request('Login', { identity: 'mal' })).event, 'LoggedIn');
+      await settleWith([client], (event, payload) => send(nodes[0], { to: { identity: 'mal' }, event, payload }), 'mal');
+      const before = (await metrics(nodes[1])).get('herald_addressed_refused_total');
+      await brokerPublish(bus, {
+        via: 'node', exchange: `${prefix}.identity`, routingKey: 'mal',
+        bodies: [
+          JSON.stringify({ event: 'herald:registered', payload: 1 }),
+          JSON.stringify({ event: 'herald:registered', payload: { session: 'x', max_connections: 1 } }),
+          JSON.stringify({ event: 'herald:registered', payload: { session: client.welcome.payload.id, max_connections: 0 } }),
+          JSON.stringify({ event: 'herald:left', payload: [] }),
+        ],
+      });
+      await eventually(async () => (await metrics(nodes[1])).get('herald_addressed_refused_total') === before + 4,
+        'node 2 counts the four as refused');
+      assert.equal(client.isClosed, false);
+      assert.equal((await send(nodes[0], { to: { session: client.welcome.payload.id }, event: 'Alive' })).status, 202);
+      assert.equal((await nextEvent(client, 'an event after them')).event, 'Alive');
+      await client.close();
     });
 
     test('a unicast to a session the other node does not have becomes its failed_unicast lifecycle event', async () => {

@@ -68,6 +68,7 @@ std::string_view unusable_request(const bus_request& request) {
 
 amqp_bus::amqp_bus(net::any_io_executor bus_executor, bus_settings settings)
     : executor_(std::move(bus_executor))
+    , mailbox_prefix_(settings.mailbox_prefix)
     , waiting_(settings.publish_timeout)
     , timer_(executor_)
     , io_([&] {
@@ -185,6 +186,51 @@ void amqp_bus::deliveries(std::uint64_t generation, std::vector<delivery> batch)
     net::post(executor_, [this, generation, batch = std::move(batch)]() mutable {
         on_deliveries(generation, batch);
     });
+}
+
+void amqp_bus::mail(std::string identity, std::vector<std::string> bodies) {
+    net::post(executor_,
+              [this, identity = std::move(identity), bodies = std::move(bodies)]() mutable {
+                  if (running() && callbacks_.on_mail) {
+                      callbacks_.on_mail(identity, bodies);
+                  }
+              });
+}
+
+std::string amqp_bus::mailbox_queue(std::string_view identity) const {
+    return fmt::format("{}.mailbox.{}", mailbox_prefix_, identity);
+}
+
+void amqp_bus::open_mailbox(std::string_view identity, const mailbox_settings& settings) {
+    auto queue = mailbox_queue(identity);
+    if (!running() || !ready_ || queue.size() > 255) {
+        return; // the bus thread opens it again once ready; a name over 255 bytes cannot be
+    }
+    commands_.push(mailbox_command{std::string(identity), std::move(queue), settings});
+}
+
+void amqp_bus::notify(std::string_view identity, std::string body, notify_done done) {
+    auto queue = mailbox_queue(identity);
+    if (queue.size() > 255) {
+        done(notify_result::unavailable, "AMQP limits queue names to 255 bytes");
+        return;
+    }
+    publish_done answered = [done = std::move(done)](std::string_view error) {
+        if (error.empty()) {
+            done(notify_result::stored, {});
+        } else if (error.find(request_returned) != std::string_view::npos) {
+            done(notify_result::unknown_identity, "no such identity, or its lifetime has passed");
+        } else if (error.find(request_nacked) != std::string_view::npos) {
+            done(notify_result::full, "the identity's mailbox is full");
+        } else {
+            done(notify_result::unavailable, error);
+        }
+    };
+    const auto id = admit(answered, {});
+    if (!id) {
+        return;
+    }
+    commands_.push(request_command{*id, std::move(queue), "herald-mail", std::move(body)});
 }
 
 void amqp_bus::publish_results(std::vector<publish_result> results) {

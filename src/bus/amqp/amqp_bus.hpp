@@ -46,7 +46,7 @@ namespace herald {
 // node's queue is named anew on each connection, so an answer sent to the queue of a
 // connection that is gone is lost; its request times out at its caller. Answers count against
 // the node's queue like events (max_queue_length, drop-head).
-class amqp_bus final : public bus, private io_events {
+class amqp_bus final : public bus, private io_events, private herald::mailboxes {
 public:
     static constexpr std::uint16_t prefetch = amqp_io_thread::prefetch;
 
@@ -60,6 +60,11 @@ public:
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
     bool carries_requests() const override { return true; }
     void send_request(bus_request request, publish_done done) override;
+    // Identities' mailboxes: a durable queue each, "<prefix>.mailbox.<identity>", which the
+    // broker deletes once unused for the identity's lifetime (x-expires). notify is a request to
+    // it (mandatory: returned when there is no such queue, so no such identity; nacked when it
+    // is full); the mail is taken with basic.get when the node opens the mailbox.
+    herald::mailboxes* mailboxes() override { return this; }
 
     // Events the node's queue dropped, oldest first, because it was full; counted through a
     // drop queue the node's queue dead-letters them to. Any thread: meant for /metrics.
@@ -77,6 +82,13 @@ private:
                    std::string queue) override;
     void deliveries(std::uint64_t generation, std::vector<delivery> batch) override;
     void publish_results(std::vector<publish_result> results) override;
+    void mail(std::string identity, std::vector<std::string> bodies) override;
+
+    // mailboxes
+    void open_mailbox(std::string_view identity, const mailbox_settings& settings) override;
+    void close_mailbox(std::string_view) override {} // nothing is consumed: nothing to cancel
+    void notify(std::string_view identity, std::string body, notify_done done) override;
+    std::string mailbox_queue(std::string_view identity) const;
 
     // The same, on the bus thread.
     void on_readiness(std::uint64_t generation, bool ready, std::string reason, std::string queue);
@@ -91,6 +103,7 @@ private:
     bool running() const { return phase_ == phase::running; }
 
     boost::asio::any_io_executor executor_;
+    std::string mailbox_prefix_; // [addressing] prefix
     enum class phase { created, running, stopped };
     phase phase_ = phase::created;
     handlers callbacks_;

@@ -282,6 +282,38 @@ std::string amqp_connection::bind_exchange(std::string_view destination, std::st
     return check("exchange.bind", control_channel);
 }
 
+std::string amqp_connection::declare_mailbox(std::string_view name, std::chrono::seconds lifetime,
+                                             std::size_t max_messages, std::size_t max_bytes) {
+    std::array<amqp_table_entry_t, 4> arguments = {
+        long_entry("x-expires", static_cast<std::int64_t>(lifetime.count()) * 1000),
+        long_entry("x-max-length", static_cast<std::int64_t>(max_messages)),
+        long_entry("x-max-length-bytes", static_cast<std::int64_t>(max_bytes)),
+        string_entry("x-overflow", "reject-publish"),
+    };
+    amqp_queue_declare(state_.get(), control_channel, bytes_of(name), false, true, false, false,
+                       amqp_table_t{4, arguments.data()});
+    return check("queue.declare", control_channel);
+}
+
+std::optional<std::string> amqp_connection::take_one(std::string_view queue) {
+    const auto reply = amqp_basic_get(state_.get(), control_channel, bytes_of(queue), true);
+    if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
+        check("basic.get", control_channel); // a missing queue closes (and reopens) the channel
+        return std::nullopt;
+    }
+    if (reply.reply.id != AMQP_BASIC_GET_OK_METHOD) {
+        return std::nullopt; // basic.get-empty
+    }
+    amqp_message_t message;
+    const auto read = amqp_read_message(state_.get(), control_channel, &message, 0);
+    if (read.reply_type != AMQP_RESPONSE_NORMAL) {
+        lost("basic.get: " + describe(read));
+    }
+    std::string body(static_cast<const char*>(message.body.bytes), message.body.len);
+    amqp_destroy_message(&message);
+    return body;
+}
+
 std::uint32_t amqp_connection::purge(std::string_view queue) {
     const auto* ok = amqp_queue_purge(state_.get(), control_channel, bytes_of(queue));
     if (auto why = check("queue.purge", control_channel); !why.empty() || ok == nullptr) {

@@ -73,6 +73,16 @@ public:
     // done, else the broker's refusal.
     std::string declare_durable_queue(std::string_view name);
     std::string bind_exchange(std::string_view destination, std::string_view source);
+    // An identity's mailbox (docs/backend.md#identities-and-mailboxes): a named, durable queue
+    // the broker deletes once unused for `lifetime` (x-expires), holding at most `max_messages`
+    // and `max_bytes`, refusing more (x-overflow reject-publish: the publisher gets a nack).
+    // Empty when done, else the broker's refusal (another registration declared it with other
+    // arguments: the queue is there all the same).
+    std::string declare_mailbox(std::string_view name, std::chrono::seconds lifetime,
+                                std::size_t max_messages, std::size_t max_bytes);
+    // basic.get without acknowledgement on `control`: the body of the queue's next message,
+    // taken; nullopt when the queue is empty or gone.
+    std::optional<std::string> take_one(std::string_view queue);
     // Empties a queue; how many messages it held.
     std::uint32_t purge(std::string_view queue);
 

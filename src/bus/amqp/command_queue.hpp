@@ -1,5 +1,7 @@
 #pragma once
 
+#include "bus/bus.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -45,7 +47,15 @@ struct ack_command {
     std::uint64_t delivery_tag = 0;
 };
 
-using io_command = std::variant<publish_command, request_command, binding_command, ack_command>;
+// An identity's mailbox queue: declare it (which renews its life) and take what it holds.
+struct mailbox_command {
+    std::string identity;
+    std::string queue;
+    mailbox_settings settings;
+};
+
+using io_command =
+    std::variant<publish_command, request_command, binding_command, ack_command, mailbox_command>;
 
 // What the bus thread asks of the I/O thread, in order, and the I/O thread's one place to
 // sleep: wait() returns when a command comes, when the broker socket has data or when the

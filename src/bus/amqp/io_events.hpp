@@ -38,6 +38,8 @@ public:
                            std::string queue) = 0;
     virtual void deliveries(std::uint64_t generation, std::vector<delivery> batch) = 0;
     virtual void publish_results(std::vector<publish_result> results) = 0;
+    // Messages taken from an identity's mailbox queue, oldest first.
+    virtual void mail(std::string identity, std::vector<std::string> bodies) = 0;
 
 protected:
     ~io_events() = default;

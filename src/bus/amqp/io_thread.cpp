@@ -219,6 +219,8 @@ void amqp_io_thread::handle(amqp_connection& connection, io_command& command) {
         request(connection, *r);
     } else if (const auto* b = std::get_if<binding_command>(&command)) {
         bind(connection, *b);
+    } else if (const auto* m = std::get_if<mailbox_command>(&command)) {
+        take_mail(connection, *m);
     } else if (const auto* a = std::get_if<ack_command>(&command)) {
         // Only the last one matters: an ack covers every delivery before it.
         if (a->generation == generation_) {
@@ -247,6 +249,25 @@ void amqp_io_thread::request(amqp_connection& connection, request_command& comma
         returns_.sent(command.id, command.correlation_id, command.queue);
     }
     connection.publish_request(command.queue, node_queue_, command.correlation_id, command.body);
+}
+
+void amqp_io_thread::take_mail(amqp_connection& connection, const mailbox_command& command) {
+    const auto& s = command.settings;
+    const auto refused =
+        connection.declare_mailbox(command.queue, s.lifetime, s.max_messages, s.max_bytes);
+    if (!refused.empty()) {
+        // Declared before with other bounds or another lifetime: those stay until it expires.
+        log::debug("rabbitmq: mailbox queue \"{}\": {}", command.queue, refused);
+    }
+    std::vector<std::string> bodies;
+    // Bounded by the queue's own bound (x-max-length), which the declaration set.
+    while (auto body = connection.take_one(command.queue)) {
+        bodies.push_back(std::move(*body));
+    }
+    heard_ = clock::now();
+    if (!bodies.empty()) {
+        events_.mail(command.identity, std::move(bodies));
+    }
 }
 
 void amqp_io_thread::bind(amqp_connection& connection, const binding_command& command) {
@@ -402,12 +423,11 @@ void amqp_io_thread::confirmed(const amqp_method_t& method) {
         const auto request = returns_.confirmed(id);
         std::string error;
         if (!ack) {
-            error = at_broker(request ? "the broker did not take the request (nack)"
-                                      : "the broker did not take the event (nack)");
+            error =
+                at_broker(request ? request_nacked : "the broker did not take the event (nack)");
         } else if (request && request->returned) {
-            error = at_broker(fmt::format("no back-end queue \"{}\" (the broker returned the "
-                                          "request: no queue has that name)",
-                                          request->queue));
+            error = at_broker(fmt::format("no back-end queue \"{}\" ({}: no queue has that name)",
+                                          request->queue, request_returned));
         }
         results_.push_back({id, std::move(error)});
     }

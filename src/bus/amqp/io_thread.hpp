@@ -71,6 +71,7 @@ private:
     // basic.ack or basic.nack from the broker: answers the publishes and requests it covers.
     void confirmed(const amqp_method_t& method);
     void bind(amqp_connection& connection, const binding_command& command);
+    void take_mail(amqp_connection& connection, const mailbox_command& command);
     void read_frames(amqp_connection& connection);
     void handle_frame(amqp_connection& connection, const amqp_frame_t& frame);
     // Counts and empties the drop queue; how many it held.

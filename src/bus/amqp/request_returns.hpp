@@ -8,6 +8,12 @@
 
 namespace herald {
 
+// Parts of the texts a refused request is answered with, so that a caller can tell a request
+// the broker returned (no queue of that name) from one it refused (nack: a full queue that
+// rejects publishes).
+inline constexpr std::string_view request_returned = "the broker returned the request";
+inline constexpr std::string_view request_nacked = "the broker did not take the request (nack)";
+
 // Requests are published with the mandatory flag: when no queue has the request's name, the
 // broker sends basic.return with the message (its routing key, the queue, and its properties, so
 // its correlation_id), and then its confirm, an ordinary basic.ack. A return carries no delivery

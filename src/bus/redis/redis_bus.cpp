@@ -44,14 +44,12 @@ redis_bus::redis_bus(bus_settings settings, net::any_io_executor executor)
     , subscriber_(redis_link::role::subscriber, *this, executor_, reply_channel_)
     , publisher_(redis_link::role::publisher, *this, executor_)
     , mailbox_link_(redis_link::role::publisher, *this, executor_)
-    , mailboxes_(
-          mailbox_link_, settings_.mailbox_prefix,
-          [this](std::string_view identity, std::vector<std::string>& bodies) {
-              if (phase_ != phase::stopped && callbacks_.on_mail) {
-                  callbacks_.on_mail(identity, bodies);
-              }
-          },
-          executor_)
+    , mailboxes_(mailbox_link_, settings_.mailbox_prefix,
+                 [this](std::string_view identity, std::vector<std::string>& bodies) {
+                     if (phase_ != phase::stopped && callbacks_.on_mail) {
+                         callbacks_.on_mail(identity, bodies);
+                     }
+                 })
     , connect_timer_(executor_)
     , retry_timer_(executor_)
     , publish_timer_(executor_) {

@@ -43,9 +43,6 @@ redis.call('EXPIRE', KEYS[1], redis.call('HGET', KEYS[1], 'lifetime'))
 return mail
 )lua";
 
-// While a node watches an identity, its life is refreshed this often.
-constexpr std::chrono::seconds refresh_period{60};
-
 std::vector<std::string> bodies_of(const redisReply* reply) {
     std::vector<std::string> bodies;
     if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
@@ -58,12 +55,10 @@ std::vector<std::string> bodies_of(const redisReply* reply) {
 
 } // namespace
 
-redis_mailboxes::redis_mailboxes(redis_link& link, std::string prefix, mail_handler on_mail,
-                                 net::any_io_executor executor)
+redis_mailboxes::redis_mailboxes(redis_link& link, std::string prefix, mail_handler on_mail)
     : link_(link)
     , prefix_(std::move(prefix))
-    , on_mail_(std::move(on_mail))
-    , refresh_timer_(std::move(executor)) {}
+    , on_mail_(std::move(on_mail)) {}
 
 std::string redis_mailboxes::key(std::string_view what, std::string_view identity) const {
     return fmt::format("{}:{}:{}", prefix_, what, identity);
@@ -87,8 +82,6 @@ void redis_mailboxes::on_reply(const redisReply& reply) {
 }
 
 void redis_mailboxes::lost(std::string_view why) {
-    watched_.clear();
-    refresh_timer_.cancel();
     auto waiting = std::exchange(waiting_, {});
     for (auto& handler : waiting) {
         handler(nullptr);
@@ -100,10 +93,6 @@ void redis_mailboxes::open_mailbox(std::string_view identity, const mailbox_sett
     const auto lifetime = std::to_string(settings.lifetime.count());
     const auto hash = key("identity", identity);
     const auto list = key("mail", identity);
-    watched_.insert_or_assign(std::string(identity), settings.lifetime.count());
-    if (watched_.size() == 1) {
-        refresh_watched(); // arms the timer
-    }
     send({"EVAL", open_script, "2", hash, list, lifetime, std::to_string(settings.max_messages),
           std::to_string(settings.max_bytes)},
          [this, name = std::string(identity)](const redisReply* reply) {
@@ -119,10 +108,19 @@ void redis_mailboxes::open_mailbox(std::string_view identity, const mailbox_sett
          });
 }
 
+// KEYS: the hash, the list. The identity's last session on a node left: its life starts again.
+constexpr std::string_view close_script = R"lua(
+local lifetime = redis.call('HGET', KEYS[1], 'lifetime')
+if lifetime then
+  redis.call('EXPIRE', KEYS[1], lifetime)
+  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], lifetime) end
+end
+return 1
+)lua";
+
 void redis_mailboxes::close_mailbox(std::string_view identity) {
-    if (auto it = watched_.find(identity); it != watched_.end()) {
-        watched_.erase(it);
-    }
+    send({"EVAL", close_script, "2", key("identity", identity), key("mail", identity)},
+         [](const redisReply*) {});
 }
 
 void redis_mailboxes::notify(std::string_view identity, std::string body, notify_done done) {
@@ -141,27 +139,6 @@ void redis_mailboxes::notify(std::string_view identity, std::string body, notify
                  done(notify_result::stored, {});
              }
          });
-}
-
-// A watched identity lives while its sessions are here: each period, its mail is taken (there
-// is none unless a signal was lost) and its life starts again.
-void redis_mailboxes::refresh_watched() {
-    refresh_timer_.expires_after(refresh_period);
-    refresh_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](const error_code& ec) {
-        if (ec || alive.expired() || watched_.empty()) {
-            return;
-        }
-        for (const auto& [identity, lifetime] : watched_) {
-            send({"EVAL", take_script, "2", key("identity", identity), key("mail", identity)},
-                 [this, name = identity](const redisReply* reply) {
-                     auto bodies = bodies_of(reply);
-                     if (!bodies.empty()) {
-                         on_mail_(name, bodies);
-                     }
-                 });
-        }
-        refresh_watched();
-    });
 }
 
 } // namespace herald

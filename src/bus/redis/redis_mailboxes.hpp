@@ -6,8 +6,6 @@
 #include "bus/redis/redis_link.hpp"
 #include "util/string_map.hpp"
 
-#include <boost/asio/steady_timer.hpp>
-
 #include <deque>
 #include <functional>
 #include <memory>
@@ -21,14 +19,14 @@ namespace herald {
 // - P:mail:I, a list of the stored messages, oldest first, with the same time to live.
 // Each operation is one Lua script, so it is atomic among all nodes: mail is taken by one.
 // Mail stored through another node reaches a watching node by a signal on the identity's
-// topic, which the node turns into a take (bus_thread).
+// topic, which the node turns into a take (bus_thread), as it does each minute anyway. Nothing
+// here is watched: close_mailbox has nothing to do.
 //
 // Lives on the bus thread, as part of the Redis bus, which owns its link and connects it.
 class redis_mailboxes final : public mailboxes {
 public:
     using mail_handler = std::function<void(std::string_view identity, std::vector<std::string>&)>;
-    redis_mailboxes(redis_link& link, std::string prefix, mail_handler on_mail,
-                    net::any_io_executor executor);
+    redis_mailboxes(redis_link& link, std::string prefix, mail_handler on_mail);
 
     void open_mailbox(std::string_view identity, const mailbox_settings& settings) override;
     void close_mailbox(std::string_view identity) override;
@@ -36,23 +34,19 @@ public:
 
     // The link's reply to the oldest command waiting, in order.
     void on_reply(const redisReply& reply);
-    // The link went away: what waits is answered unavailable, and nothing is watched (the bus
-    // thread opens the watched mailboxes again once the bus is ready).
+    // The link went away: what waits is answered unavailable (the bus thread opens the
+    // watched mailboxes again once the bus is ready).
     void lost(std::string_view why);
 
 private:
     using reply_handler = std::function<void(const redisReply*)>; // null: the link is gone
     void send(std::initializer_list<std::string_view> args, reply_handler on_reply);
-    void refresh_watched();
     std::string key(std::string_view what, std::string_view identity) const;
 
     redis_link& link_;
     std::string prefix_;
     mail_handler on_mail_;
     std::deque<reply_handler> waiting_;
-    string_map<std::int64_t> watched_; // identity → lifetime in seconds
-    net::steady_timer refresh_timer_;
-    std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 } // namespace herald
