@@ -5,7 +5,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectMyxi } from '../lib/herald.mjs';
 import { startHttpBackend } from '../lib/http_backend.mjs';
-import { buses, uniqueName, startNodes, shareBroker } from '../lib/cluster.mjs';
+import { buses, uniqueName, startNodes, shareBroker, rabbitmqctl, brokersDir } from '../lib/cluster.mjs';
 
 async function notify(node, body) {
   const response = await fetch(node.url('/api/notify'), {
@@ -20,6 +20,7 @@ const nextEvent = (client, what) => client.next((m) => m.mq !== undefined, what)
 
 for (const bus of buses) {
   describe(`mailboxes across two nodes on the ${bus.name} bus`, { skip: bus.skip }, () => {
+    const prefix = uniqueName('mail');
     let release;
     let backend;
     let nodes;
@@ -30,7 +31,7 @@ for (const bus of buses) {
       }));
       nodes = await startNodes(bus, {
         count: 2,
-        config: `[addressing]\nprefix = "${uniqueName('mail')}"\n[backend]\nurl = "${backend.url}"\nactions = ["Login"]\n`,
+        config: `[addressing]\nprefix = "${prefix}"\n[backend]\nurl = "${backend.url}"\nactions = ["Login"]\n`,
       });
     });
     after(async () => {
@@ -52,6 +53,12 @@ for (const bus of buses) {
         await gone.close();
         for (let i = 1; i <= 3; i++) {
           assert.deepEqual(await notify(nodes[0], { identity: 'ann', event: 'Away', payload: { i } }), { status: 202, body: { notified: true } });
+        }
+        if (bus.name === 'amqp' && brokersDir()) {
+          // Kept on disk: a durable queue, persistent messages, so a broker restart keeps them.
+          const rows = await rabbitmqctl('list_queues', 'name', 'durable', 'messages', 'messages_persistent');
+          const row = rows.find(([name]) => name === `${prefix}.mailbox.ann`);
+          assert.deepEqual(row, [`${prefix}.mailbox.ann`, 'true', '3', '3']);
         }
         const back = await login(nodes[1], 'ann');
         for (let i = 1; i <= 3; i++) assert.deepEqual((await nextEvent(back, `mail ${i}`)).payload, { i });

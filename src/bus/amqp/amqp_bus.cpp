@@ -230,7 +230,7 @@ void amqp_bus::notify(std::string_view identity, std::string body, notify_done d
     if (!id) {
         return;
     }
-    commands_.push(request_command{*id, std::move(queue), "herald-mail", std::move(body)});
+    commands_.push(request_command{*id, std::move(queue), "herald-mail", std::move(body), true});
 }
 
 void amqp_bus::publish_results(std::vector<publish_result> results) {

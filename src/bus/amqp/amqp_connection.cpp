@@ -355,12 +355,14 @@ void amqp_connection::publish(std::string_view exchange, std::string_view routin
 }
 
 void amqp_connection::publish_request(std::string_view queue, std::string_view reply_to,
-                                      std::string_view correlation_id, std::string_view body) {
+                                      std::string_view correlation_id, std::string_view body,
+                                      bool persistent) {
     amqp_basic_properties_t properties{};
     properties._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
                         AMQP_BASIC_REPLY_TO_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG;
     properties.content_type = amqp_cstring_bytes("application/json");
-    properties.delivery_mode = 1; // not persistent: a request outlives no timeout
+    // A request outlives no timeout; mail must outlive a restart of the broker.
+    properties.delivery_mode = persistent ? 2 : 1;
     properties.reply_to = bytes_of(reply_to);
     properties.correlation_id = bytes_of(correlation_id);
     const int rc = amqp_basic_publish(state_.get(), data_channel, amqp_empty_bytes, bytes_of(queue),

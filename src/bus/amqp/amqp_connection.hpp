@@ -95,8 +95,10 @@ public:
     // A request to the queue `queue` through the default exchange, mandatory (the broker
     // returns it when no queue has that name), with reply_to and correlation_id; otherwise as
     // publish, and numbered with the publishes.
+    // `persistent`: the broker writes it to disk (mail in a durable mailbox queue).
     void publish_request(std::string_view queue, std::string_view reply_to,
-                         std::string_view correlation_id, std::string_view body);
+                         std::string_view correlation_id, std::string_view body,
+                         bool persistent = false);
     // basic.ack of every delivery up to `delivery_tag`.
     void ack(std::uint64_t delivery_tag);
 

@@ -28,6 +28,7 @@ struct request_command {
     std::string queue;
     std::string correlation_id;
     std::string body;
+    bool persistent = false; // mail for a mailbox queue, which must outlive a broker restart
 };
 
 // queue.bind (or queue.unbind) of the node's queue. `generation` is the connection the bus

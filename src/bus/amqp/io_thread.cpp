@@ -248,7 +248,8 @@ void amqp_io_thread::request(amqp_connection& connection, request_command& comma
     if (command.id != 0) {
         returns_.sent(command.id, command.correlation_id, command.queue);
     }
-    connection.publish_request(command.queue, node_queue_, command.correlation_id, command.body);
+    connection.publish_request(command.queue, node_queue_, command.correlation_id, command.body,
+                               command.persistent);
 }
 
 void amqp_io_thread::take_mail(amqp_connection& connection, const mailbox_command& command) {
