@@ -45,6 +45,7 @@ if (env.INGEST_HERALD_AMQP) {
   };
   // Each: bench/actions_bench.mjs --json, with its own added_http and added_amqp.
   result.actions = { one_client: read('ACTIONS_ONE'), many_clients: read('ACTIONS_MANY') };
+  result.addressing = read('ADDRESSING'); // bench/addressing_bench.mjs --json
 }
 result.command = env.COMMAND;
 result.machine = env.MACHINE;
@@ -120,6 +121,15 @@ if (b) {
       ]);
     console.log(`Herald adds at p50 ${number(a.added_http.p50_us)} µs over HTTP, ` +
       `${number(a.added_amqp.p50_us)} µs over RabbitMQ (target: at most 1,000 µs).`);
+  }
+  const d = result.addressing;
+  const scenarios = Object.keys(d).filter((k) => typeof d[k] === 'object');
+  console.log(`\nAddressed events: ${d.sessions} sessions, ${d.senders} HTTP senders with one request in flight each`);
+  console.log(''.padEnd(26) + ['sent/s', 'delivered/s', 'p50 µs', 'p99 µs'].map((c) => c.padStart(13)).join(''));
+  for (const k of scenarios) {
+    const r = d[k];
+    console.log(k.padEnd(26) + [r.sent_per_s, r.delivered_per_s, r.latency_us.p50, r.latency_us.p99]
+      .map((v) => number(v).padStart(13)).join(''));
   }
 }
 // What the rest of the machine used during a measurement lowers its figures.
