@@ -11,13 +11,13 @@
 // --herald-cpu, pinned to that core by taskset). The back ends (an HTTP server, an amqplib
 // worker) run in this process, beside the clients, both with TCP_NODELAY (amqplib's noDelay) as
 // a back end that answers fast would: without it Nagle holds each answer for ~40 ms.
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqplib from 'amqplib';
 import WebSocket from 'ws';
+import { startHerald as startNode } from './herald_process.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => {
   if (arg.startsWith('--')) pairs.push([arg.slice(2), all[i + 1]?.startsWith('--') || all[i + 1] === undefined ? true : all[i + 1]]);
@@ -53,28 +53,7 @@ async function measure(call, what) {
 async function startHerald(config) {
   const dir = mkdtempSync(join(tmpdir(), 'herald-actions-bench-'));
   writeFileSync(join(dir, 'herald.toml'), config);
-  const command = [args.herald, '--config', join(dir, 'herald.toml'), '--port', '0', '--bind', '127.0.0.1',
-    '--threads', '1'];
-  if (args['herald-cpu'] !== undefined) command.unshift('taskset', '-c', String(args['herald-cpu']));
-  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const port = await new Promise((resolve, reject) => {
-    const look = (chunk) => {
-      output += chunk;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout.on('data', look);
-    child.stderr.on('data', look);
-    child.on('exit', (code) => reject(new Error(`herald exited (${code}): ${output}`)));
-  });
-  // A broker bus needs a moment to connect: wait until /readyz says so.
-  for (let i = 0; i < 200; i++) {
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-    if (ready) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { port, stop: () => new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); }) };
+  return startNode(args.herald, join(dir, 'herald.toml'), args['herald-cpu']);
 }
 
 // Myxi clients, each with one action in flight.

@@ -8,12 +8,12 @@
 //   node bench/addressing_bench.mjs --herald BIN [--amqp URL] [--redis URL] [--sessions 100]
 //                                   [--senders 16] [--duration 5] [--warmup 1]
 //                                   [--herald-cpu N] [--json]
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { startHerald as startNode } from './herald_process.mjs';
 import { signJwt } from '../tests/lib/jwt.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => {
@@ -32,25 +32,7 @@ async function startHerald(bus, nodeId, dir) {
   writeFileSync(config, `api_key = "bench"\nnode_id = ${nodeId}\n[auth]\njwt_secret = "${secret}"\n` +
     `[addressing]\nprefix = "${prefix}"\n[mailboxes]\nfile = "${join(dir, 'mail.sqlite3')}"\n` +
     `max_messages = 100000\nmax_bytes = 104857600\n${bus ? `[bus]\nurl = "${bus}"\n` : ''}`);
-  const command = [args.herald, '--config', config, '--port', '0', '--bind', '127.0.0.1', '--threads', '1'];
-  if (args['herald-cpu'] !== undefined) command.unshift('taskset', '-c', String(args['herald-cpu']));
-  const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const port = await new Promise((resolve, reject) => {
-    const look = (chunk) => {
-      output += chunk;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout.on('data', look);
-    child.stderr.on('data', look);
-    child.on('exit', (code) => reject(new Error(`herald exited (${code}): ${output}`)));
-  });
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { port, stop: () => new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); }) };
+  return startNode(args.herald, config, args['herald-cpu']);
 }
 
 // `count` Myxi sessions on `node`, each authenticated with a token that registers it as

@@ -54,7 +54,7 @@ public:
 
     // A unicast to a session that is not here: the node that owns the id says so on the
     // lifecycle channel (a back end that sent it through the HTTP API of the node was answered
-    // 404 already). Any thread.
+    // 404 already). On the bus thread.
     void tell_failed_unicast(std::uint64_t target, std::string_view event,
                              std::string_view payload);
 

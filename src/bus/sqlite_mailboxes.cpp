@@ -115,14 +115,10 @@ void sqlite_mailboxes::open_mailbox(std::string_view identity, const mailbox_set
         log::error("mailboxes: cannot register \"{}\": {}", identity, sqlite3_errmsg(db_));
         return;
     }
-    watched_.emplace(identity);
     take(identity);
 }
 
 void sqlite_mailboxes::close_mailbox(std::string_view identity) {
-    if (auto it = watched_.find(identity); it != watched_.end()) {
-        watched_.erase(it);
-    }
     // Its last session here left: its lifetime counts from now.
     if (db_ != nullptr) {
         statement refresh(db_, "UPDATE identities SET expires = ?2 + lifetime WHERE name = ?1");
@@ -165,10 +161,8 @@ void sqlite_mailboxes::notify(std::string_view identity, std::string body, notif
         done(notify_result::unavailable, why);
         return;
     }
+    // Whoever watches takes it when the node tells the identity's topic, as on every bus.
     done(notify_result::stored, {});
-    if (watched_.contains(identity)) {
-        take(identity);
-    }
 }
 
 // Everything in the mailbox, oldest first, handed over and deleted in one transaction; the
@@ -215,15 +209,6 @@ void sqlite_mailboxes::purge_expired(std::int64_t now) {
         return;
     }
     next_purge_ = now + purge_period_seconds;
-    // An identity lives while one of its sessions is here: its lifetime counts from when the
-    // last one left (or from its last mail taken).
-    statement refresh(db_, "UPDATE identities SET expires = ?2 + lifetime WHERE name = ?1");
-    for (const auto& name : watched_) {
-        if (refresh) {
-            refresh.bind(1, name).bind(2, now).step();
-            refresh.reset();
-        }
-    }
     statement mail(db_, "DELETE FROM mail WHERE identity IN"
                         " (SELECT name FROM identities WHERE expires <= ?1)");
     statement identities(db_, "DELETE FROM identities WHERE expires <= ?1");

@@ -3,7 +3,6 @@
 // mail (docs/backend.md#identities-and-mailboxes).
 
 #include "bus/bus.hpp"
-#include "util/string_map.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -47,7 +46,6 @@ private:
     sqlite3* db_ = nullptr;
     bool failed_ = false;
     std::string failure_;
-    string_set watched_;
     std::int64_t next_purge_ = 0;
     std::uint64_t full_ = 0;
 };

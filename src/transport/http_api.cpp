@@ -130,10 +130,10 @@ std::optional<http_response> publish(transport_context& node, const http_request
     if (!parsed) {
         return json_error(400, parsed.error().error, parsed.error().detail);
     }
+    // Herald's own events on the addressing exchanges (registrations) are never a back end's:
+    // one forged would close sessions.
+    const auto names = node.addressing.all();
     for (const auto& e : *parsed) {
-        // Herald's own events on the addressing exchanges (registrations) are never a back
-        // end's: one forged would close sessions.
-        const auto names = node.addressing.all();
         if (e.event.starts_with(addressing::reserved_event_prefix) &&
             std::find(names.begin(), names.end(), e.exchange) != names.end()) {
             return json_error(400, "invalid_field",

@@ -33,16 +33,6 @@ if ttl > 0 then redis.call('EXPIRE', KEYS[2], ttl) end
 return 1
 )lua";
 
-// KEYS: the hash, the list. Takes the mail of an identity that exists, refreshing its life.
-constexpr std::string_view take_script = R"lua(
-if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
-local mail = redis.call('LRANGE', KEYS[2], 0, -1)
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[1], 'bytes', 0)
-redis.call('EXPIRE', KEYS[1], redis.call('HGET', KEYS[1], 'lifetime'))
-return mail
-)lua";
-
 std::vector<std::string> bodies_of(const redisReply* reply) {
     std::vector<std::string> bodies;
     if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY) {
