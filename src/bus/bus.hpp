@@ -52,9 +52,16 @@ struct mailbox_settings {
     std::size_t max_bytes = 1024 * 1024;
 };
 
-// What became of a notify: kept (and handed to whoever watches the mailbox), no such identity
-// (never registered, or its lifetime passed), the mailbox is full, or the store failed.
-enum class notify_result : std::uint8_t { stored, unknown_identity, full, unavailable };
+// What became of a notify: kept (the nodes watching the mailbox must be told: they take it
+// then), kept and on its way to them (the bus pushes mail to watchers itself: RabbitMQ), no such
+// identity (never registered, or its lifetime passed), the mailbox is full, or the store failed.
+enum class notify_result : std::uint8_t {
+    stored,
+    stored_and_pushed,
+    unknown_identity,
+    full,
+    unavailable
+};
 
 // Mailboxes of identities, where the bus keeps them (keeps_mailboxes()): the memory bus in a
 // local SQLite file, brokers in the broker. Calls and callbacks on the bus thread, as all.

@@ -208,6 +208,9 @@ std::optional<http_response> notify(transport_context& node, const http_request&
         parsed->identity, std::move(body),
         [later, &node, identity = parsed->identity](notify_result result, std::string_view why) {
             switch (result) {
+            case notify_result::stored_and_pushed:
+                later(json_ok(202, R"({"notified":true})"));
+                return;
             case notify_result::stored:
                 // The nodes watching the mailbox (any node) take it at the signal.
                 node.bus.publish({node.addressing.identity,

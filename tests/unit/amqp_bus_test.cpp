@@ -103,6 +103,13 @@ public:
                            amqp_empty_table);
         amqp_check(amqp_get_rpc_reply(state_), "queue.declare");
     }
+    // The messages a queue holds now (a passive declare).
+    std::uint32_t message_count(const std::string& name) {
+        const auto* ok = amqp_queue_declare(state_, channel_, amqp_bytes(name), true, false, false,
+                                            false, amqp_empty_table);
+        amqp_check(amqp_get_rpc_reply(state_), "queue.declare (passive)");
+        return ok->message_count;
+    }
     void delete_queue(const std::string& name) {
         amqp_queue_delete(state_, channel_, amqp_bytes(name), false, false);
         amqp_check(amqp_get_rpc_reply(state_), "queue.delete");
@@ -197,6 +204,13 @@ protected:
                                  replies_.emplace_back(std::string(correlation_id),
                                                        std::string(body));
                              });
+                         },
+                         [this](std::string_view identity, std::vector<std::string>& bodies) {
+                             record([&] {
+                                 for (auto& body : bodies) {
+                                     mail_.emplace_back(std::string(identity), std::move(body));
+                                 }
+                             });
                          }});
         });
     }
@@ -261,6 +275,22 @@ protected:
         });
     }
 
+    // Stores `body` in the identity's mailbox; what the bus answered.
+    notify_result notify(std::string_view identity, std::string body) {
+        std::promise<notify_result> answered;
+        on_bus([&] {
+            bus_->mailboxes()->notify(
+                identity, std::move(body),
+                [&](notify_result result, std::string_view) { answered.set_value(result); });
+        });
+        auto result = answered.get_future();
+        EXPECT_EQ(result.wait_for(patience), std::future_status::ready);
+        return result.get();
+    }
+    std::vector<std::pair<std::string, std::string>> mail() {
+        std::lock_guard lock(mutex_);
+        return mail_;
+    }
     std::vector<std::string> confirms() {
         std::lock_guard lock(mutex_);
         return confirms_;
@@ -277,6 +307,7 @@ protected:
     std::vector<std::pair<std::string, std::string>> malformed_;
     std::vector<std::pair<std::string, std::string>> replies_;
     std::vector<std::string> confirms_;
+    std::vector<std::pair<std::string, std::string>> mail_; // identity, body
     std::string prefix_;
     net::io_context io_{1};
 
@@ -615,6 +646,35 @@ TEST(amqp_confirms, a_multiple_ack_answers_every_publish_up_to_its_tag) {
     confirms.answered(3, false, ids); // answered already
     EXPECT_TRUE(ids.empty());
     EXPECT_EQ(confirms.take_all(), std::vector<std::uint64_t>{14});
+}
+
+TEST_F(amqp_bus_test, a_watched_mailbox_gets_its_mail_as_stored_and_a_closed_one_keeps_it) {
+    if (!need_broker()) {
+        GTEST_SKIP() << "HERALD_TEST_AMQP_URL is not set";
+    }
+    settings_.mailbox_prefix = prefix_ + "mail";
+    const std::string queue = settings_.mailbox_prefix + ".mailbox.ann";
+    start();
+    ASSERT_TRUE(wait_readiness(true));
+    EXPECT_EQ(notify("ann", R"({"n":0})"), notify_result::unknown_identity);
+
+    on_bus([&] { bus_->mailboxes()->open_mailbox("ann", {std::chrono::seconds(600), 10, 4096}); });
+    EXPECT_EQ(notify("ann", R"({"n":1})"), notify_result::stored_and_pushed);
+    ASSERT_TRUE(wait([&] { return mail_.size() == 1; }));
+    EXPECT_EQ(mail()[0].first, "ann");
+    EXPECT_EQ(mail()[0].second, R"({"n":1})");
+
+    // Not watched: the mail stays in the queue (a consumer would have taken it at once).
+    on_bus([&] { bus_->mailboxes()->close_mailbox("ann"); });
+    EXPECT_EQ(notify("ann", R"({"n":2})"), notify_result::stored_and_pushed);
+    raw_client raw(broker_url());
+    EXPECT_EQ(raw.message_count(queue), 1u);
+
+    on_bus([&] { bus_->mailboxes()->open_mailbox("ann", {std::chrono::seconds(600), 10, 4096}); });
+    ASSERT_TRUE(wait([&] { return mail_.size() == 2; }));
+    EXPECT_EQ(mail()[1].first, "ann");
+    EXPECT_EQ(mail()[1].second, R"({"n":2})");
+    raw.delete_queue(queue);
 }
 
 TEST(amqp_confirms, each_publish_is_answered_once_by_its_confirm_or_its_deadline) {

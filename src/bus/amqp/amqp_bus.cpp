@@ -188,15 +188,6 @@ void amqp_bus::deliveries(std::uint64_t generation, std::vector<delivery> batch)
     });
 }
 
-void amqp_bus::mail(std::string identity, std::vector<std::string> bodies) {
-    net::post(executor_,
-              [this, identity = std::move(identity), bodies = std::move(bodies)]() mutable {
-                  if (running() && callbacks_.on_mail) {
-                      callbacks_.on_mail(identity, bodies);
-                  }
-              });
-}
-
 std::string amqp_bus::mailbox_queue(std::string_view identity) const {
     return fmt::format("{}.mailbox.{}", mailbox_prefix_, identity);
 }
@@ -206,7 +197,21 @@ void amqp_bus::open_mailbox(std::string_view identity, const mailbox_settings& s
     if (!running() || !ready_ || queue.size() > 255) {
         return; // the bus thread opens it again once ready; a name over 255 bytes cannot be
     }
-    commands_.push(mailbox_command{std::string(identity), std::move(queue), settings});
+    // Consumed already: mail comes as it is stored, and a consumed queue does not expire.
+    if (watched_.emplace(identity).second) {
+        commands_.push(mailbox_command{std::string(identity), std::move(queue), settings});
+    }
+}
+
+void amqp_bus::close_mailbox(std::string_view identity) {
+    const auto it = watched_.find(identity);
+    if (it == watched_.end()) {
+        return;
+    }
+    watched_.erase(it);
+    if (running()) {
+        commands_.push(mailbox_command{std::string(identity), mailbox_queue(identity), {}, false});
+    }
 }
 
 void amqp_bus::notify(std::string_view identity, std::string body, notify_done done) {
@@ -217,7 +222,7 @@ void amqp_bus::notify(std::string_view identity, std::string body, notify_done d
     }
     publish_done answered = [done = std::move(done)](std::string_view error) {
         if (error.empty()) {
-            done(notify_result::stored, {});
+            done(notify_result::stored_and_pushed, {});
         } else if (error.find(request_returned) != std::string_view::npos) {
             done(notify_result::unknown_identity, "no such identity, or its lifetime has passed");
         } else if (error.find(request_nacked) != std::string_view::npos) {
@@ -256,6 +261,9 @@ void amqp_bus::on_readiness(std::uint64_t generation, bool ready, std::string re
     generation_ = generation;
     queue_ = std::move(queue);
     auto before = std::exchange(bindings_, {});
+    if (!same_queue) {
+        watched_.clear(); // the consumers went with the connection; the bus thread reopens
+    }
     ready_ = true;
     reason_.clear();
     callbacks_.on_readiness(true, {});
@@ -270,11 +278,25 @@ void amqp_bus::on_readiness(std::uint64_t generation, bool ready, std::string re
 }
 
 void amqp_bus::on_deliveries(std::uint64_t generation, std::vector<delivery>& batch) {
-    for (const auto& d : batch) {
+    std::vector<std::string> mail;
+    // The ack covers every delivery up to the last one handled, but must not name one given
+    // back: the broker closes the channel at an ack of a tag it no longer has out.
+    std::uint64_t handled = 0;
+    for (auto& d : batch) {
         if (!running()) {
             return;
         }
-        if (d.reply) {
+        if (!d.mail_for.empty()) {
+            if (!watched_.contains(d.mail_for)) {
+                // Closed while this was on its way: back to the mailbox, for the next watcher.
+                commands_.push(requeue_command{generation, d.delivery_tag});
+                continue;
+            }
+            if (callbacks_.on_mail) {
+                mail.assign(1, std::move(d.body));
+                callbacks_.on_mail(d.mail_for, mail);
+            }
+        } else if (d.reply) {
             if (callbacks_.on_reply) {
                 callbacks_.on_reply(d.correlation_id, d.body);
             }
@@ -283,10 +305,11 @@ void amqp_bus::on_deliveries(std::uint64_t generation, std::vector<delivery>& ba
         } else {
             callbacks_.on_malformed(d.event.exchange, d.malformed);
         }
+        handled = d.delivery_tag;
     }
     // Handled: the broker may send the next ones.
-    if (running() && !batch.empty()) {
-        commands_.push(ack_command{generation, batch.back().delivery_tag});
+    if (running() && handled != 0) {
+        commands_.push(ack_command{generation, handled});
     }
 }
 

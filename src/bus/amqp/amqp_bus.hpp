@@ -63,7 +63,8 @@ public:
     // Identities' mailboxes: a durable queue each, "<prefix>.mailbox.<identity>", which the
     // broker deletes once unused for the identity's lifetime (x-expires). notify is a request to
     // it (mandatory: returned when there is no such queue, so no such identity; nacked when it
-    // is full); the mail is taken with basic.get when the node opens the mailbox.
+    // is full). A node watching the mailbox consumes its queue (on the channel of the node's
+    // queue, acknowledged with its deliveries): mail arrives as it is stored, with no signal.
     herald::mailboxes* mailboxes() override { return this; }
 
     // Events the node's queue dropped, oldest first, because it was full; counted through a
@@ -82,11 +83,10 @@ private:
                    std::string queue) override;
     void deliveries(std::uint64_t generation, std::vector<delivery> batch) override;
     void publish_results(std::vector<publish_result> results) override;
-    void mail(std::string identity, std::vector<std::string> bodies) override;
 
     // mailboxes
     void open_mailbox(std::string_view identity, const mailbox_settings& settings) override;
-    void close_mailbox(std::string_view) override {} // nothing is consumed: nothing to cancel
+    void close_mailbox(std::string_view identity) override;
     void notify(std::string_view identity, std::string body, notify_done done) override;
     std::string mailbox_queue(std::string_view identity) const;
 
@@ -114,6 +114,8 @@ private:
     // What this connection's queue is bound to, as the bus thread asked; a set, as
     // subscriptions are.
     std::set<topic> bindings_;
+    // The identities whose mailbox queue this connection consumes, as the bus thread asked.
+    std::set<std::string, std::less<>> watched_;
     publish_tracker waiting_;
     boost::asio::steady_timer timer_;
     bool timer_armed_ = false;

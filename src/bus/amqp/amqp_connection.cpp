@@ -295,23 +295,10 @@ std::string amqp_connection::declare_mailbox(std::string_view name, std::chrono:
     return check("queue.declare", control_channel);
 }
 
-std::optional<std::string> amqp_connection::take_one(std::string_view queue) {
-    const auto reply = amqp_basic_get(state_.get(), control_channel, bytes_of(queue), true);
-    if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-        check("basic.get", control_channel); // a missing queue closes (and reopens) the channel
-        return std::nullopt;
-    }
-    if (reply.reply.id != AMQP_BASIC_GET_OK_METHOD) {
-        return std::nullopt; // basic.get-empty
-    }
-    amqp_message_t message;
-    const auto read = amqp_read_message(state_.get(), control_channel, &message, 0);
-    if (read.reply_type != AMQP_RESPONSE_NORMAL) {
-        lost("basic.get: " + describe(read));
-    }
-    std::string body(static_cast<const char*>(message.body.bytes), message.body.len);
-    amqp_destroy_message(&message);
-    return body;
+std::string amqp_connection::check_queue(std::string_view name) {
+    amqp_queue_declare(state_.get(), control_channel, bytes_of(name), true, false, false, false,
+                       amqp_empty_table);
+    return check("queue.declare (passive)", control_channel);
 }
 
 std::uint32_t amqp_connection::purge(std::string_view queue) {
@@ -337,6 +324,13 @@ void amqp_connection::consume_also(std::string_view queue, std::string_view cons
                        false, false, amqp_empty_table);
     if (auto why = check("basic.consume", data_channel); !why.empty()) {
         lost(fmt::format("cannot consume {}: {}", queue, why));
+    }
+}
+
+void amqp_connection::cancel(std::string_view consumer_tag) {
+    amqp_basic_cancel(state_.get(), data_channel, bytes_of(consumer_tag));
+    if (auto why = check("basic.cancel", data_channel); !why.empty()) {
+        lost(fmt::format("cannot cancel consumer {}: {}", consumer_tag, why));
     }
 }
 
@@ -376,6 +370,13 @@ void amqp_connection::ack(std::uint64_t delivery_tag) {
     const int rc = amqp_basic_ack(state_.get(), data_channel, delivery_tag, true);
     if (rc != AMQP_STATUS_OK) {
         lost(fmt::format("basic.ack: {}", amqp_error_string2(rc)));
+    }
+}
+
+void amqp_connection::requeue(std::uint64_t delivery_tag) {
+    const int rc = amqp_basic_reject(state_.get(), data_channel, delivery_tag, true);
+    if (rc != AMQP_STATUS_OK) {
+        lost(fmt::format("basic.reject: {}", amqp_error_string2(rc)));
     }
 }
 

@@ -80,16 +80,18 @@ public:
     // arguments: the queue is there all the same).
     std::string declare_mailbox(std::string_view name, std::chrono::seconds lifetime,
                                 std::size_t max_messages, std::size_t max_bytes);
-    // basic.get without acknowledgement on `control`: the body of the queue's next message,
-    // taken; nullopt when the queue is empty or gone.
-    std::optional<std::string> take_one(std::string_view queue);
+    // queue.declare, passive: empty when the queue exists, else the broker's answer.
+    std::string check_queue(std::string_view name);
     // Empties a queue; how many messages it held.
     std::uint32_t purge(std::string_view queue);
 
     // On `data`: confirm.select, basic.qos and basic.consume with acknowledgements.
     void consume(std::string_view queue, std::uint16_t prefetch);
-    // Another consumer on `data`, after consume(): its deliveries carry `consumer_tag`.
+    // Another consumer on `data`, after consume(): its deliveries carry `consumer_tag`. The
+    // queue must exist: the broker would close `data` otherwise, which ends the connection.
     void consume_also(std::string_view queue, std::string_view consumer_tag);
+    // basic.cancel on `data`: the consumer's deliveries stop; those in flight still come.
+    void cancel(std::string_view consumer_tag);
     // basic.publish, application/json, not persistent: the broker numbers it for its confirm.
     void publish(std::string_view exchange, std::string_view routing_key, std::string_view body);
     // A request to the queue `queue` through the default exchange, mandatory (the broker
@@ -101,6 +103,8 @@ public:
                          bool persistent = false);
     // basic.ack of every delivery up to `delivery_tag`.
     void ack(std::uint64_t delivery_tag);
+    // basic.reject with requeue on `data`: the broker puts the message back in its queue.
+    void requeue(std::uint64_t delivery_tag);
 
     // True when a frame may be read without waiting on the socket: rabbitmq-c holds received
     // bytes or frames it set aside during an RPC.

@@ -48,15 +48,24 @@ struct ack_command {
     std::uint64_t delivery_tag = 0;
 };
 
-// An identity's mailbox queue: declare it (which renews its life) and take what it holds.
+// The bus thread gave back a delivery it could not hand out (mail for a mailbox no longer
+// watched): basic.reject with requeue, before the ack that follows it.
+struct requeue_command {
+    std::uint64_t generation = 0;
+    std::uint64_t delivery_tag = 0;
+};
+
+// An identity's mailbox queue. Watch: declare it (renewing its life) and consume it, so that
+// its mail comes with the node's deliveries; stop watching: cancel that consumer.
 struct mailbox_command {
     std::string identity;
     std::string queue;
     mailbox_settings settings;
+    bool watch = true;
 };
 
-using io_command =
-    std::variant<publish_command, request_command, binding_command, ack_command, mailbox_command>;
+using io_command = std::variant<publish_command, request_command, binding_command, ack_command,
+                                requeue_command, mailbox_command>;
 
 // What the bus thread asks of the I/O thread, in order, and the I/O thread's one place to
 // sleep: wait() returns when a command comes, when the broker socket has data or when the

@@ -10,7 +10,7 @@
 namespace herald {
 
 // A message taken from the node's queue: an event, an answer to a request, or why its body is
-// not an event.
+// not an event; or mail from a watched mailbox queue.
 struct delivery {
     std::uint64_t delivery_tag = 0;
     bus_event event;       // exchange and routing key always set: from basic.deliver
@@ -20,6 +20,9 @@ struct delivery {
     bool reply = false;
     std::string correlation_id;
     std::string body;
+    // Mail (it came from the consumer of an identity's mailbox queue): the identity, and the
+    // body as notify stored it in `body`. The event is empty then.
+    std::string mail_for;
 };
 
 // The broker's answer to the publish (or request) `id`: empty when it took it.
@@ -38,8 +41,6 @@ public:
                            std::string queue) = 0;
     virtual void deliveries(std::uint64_t generation, std::vector<delivery> batch) = 0;
     virtual void publish_results(std::vector<publish_result> results) = 0;
-    // Messages taken from an identity's mailbox queue, oldest first.
-    virtual void mail(std::string identity, std::vector<std::string> bodies) = 0;
 
 protected:
     ~io_events() = default;

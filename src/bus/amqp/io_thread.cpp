@@ -143,6 +143,7 @@ void amqp_io_thread::serve(amqp_connection& connection, const amqp_endpoint& end
     confirms_.reset();
     returns_.reset();
     bound_.clear();
+    mail_consumers_.clear();
     ack_wanted_ = acked_ = 0;
     auto now = clock::now();
     declarer_.new_connection(connection, now);
@@ -220,7 +221,11 @@ void amqp_io_thread::handle(amqp_connection& connection, io_command& command) {
     } else if (const auto* b = std::get_if<binding_command>(&command)) {
         bind(connection, *b);
     } else if (const auto* m = std::get_if<mailbox_command>(&command)) {
-        take_mail(connection, *m);
+        watch_mailbox(connection, *m);
+    } else if (const auto* q = std::get_if<requeue_command>(&command)) {
+        if (q->generation == generation_) {
+            connection.requeue(q->delivery_tag);
+        }
     } else if (const auto* a = std::get_if<ack_command>(&command)) {
         // Only the last one matters: an ack covers every delivery before it.
         if (a->generation == generation_) {
@@ -252,23 +257,35 @@ void amqp_io_thread::request(amqp_connection& connection, request_command& comma
                                command.persistent);
 }
 
-void amqp_io_thread::take_mail(amqp_connection& connection, const mailbox_command& command) {
-    const auto& s = command.settings;
-    const auto refused =
-        connection.declare_mailbox(command.queue, s.lifetime, s.max_messages, s.max_bytes);
-    if (!refused.empty()) {
-        // Declared before with other bounds or another lifetime: those stay until it expires.
-        log::debug("rabbitmq: mailbox queue \"{}\": {}", command.queue, refused);
-    }
-    std::vector<std::string> bodies;
-    // Bounded by the queue's own bound (x-max-length), which the declaration set.
-    while (auto body = connection.take_one(command.queue)) {
-        bodies.push_back(std::move(*body));
-    }
+void amqp_io_thread::watch_mailbox(amqp_connection& connection, const mailbox_command& command) {
     heard_ = clock::now();
-    if (!bodies.empty()) {
-        events_.mail(command.identity, std::move(bodies));
+    const auto consumer = mail_consumers_.find(command.queue);
+    if (!command.watch) {
+        if (consumer != mail_consumers_.end()) {
+            mail_consumers_.erase(consumer);
+            connection.cancel(command.queue);
+        }
+        return;
     }
+    if (consumer != mail_consumers_.end()) {
+        return; // a consumed queue never expires: nothing to renew
+    }
+    const auto& s = command.settings;
+    if (const auto refused =
+            connection.declare_mailbox(command.queue, s.lifetime, s.max_messages, s.max_bytes);
+        !refused.empty()) {
+        // Declared before with other bounds or another lifetime: those stay until it expires.
+        // Consumed only if it is there: a missing queue would cost the data channel.
+        log::debug("rabbitmq: mailbox queue \"{}\": {}", command.queue, refused);
+        if (const auto missing = connection.check_queue(command.queue); !missing.empty()) {
+            log::warn("rabbitmq: cannot watch the mailbox of \"{}\": {}", command.identity,
+                      missing);
+            return;
+        }
+    }
+    // The queue's name is the consumer's tag: unique on the channel, and at most 255 bytes.
+    connection.consume_also(command.queue, command.queue);
+    mail_consumers_.emplace(command.queue, command.identity);
 }
 
 void amqp_io_thread::bind(amqp_connection& connection, const binding_command& command) {
@@ -343,9 +360,14 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         // Any content type and headers (Myxi publishers set none): only the body counts, and
         // the correlation_id of an answer, which a worker sends through the default exchange
         // (no event does: the bus never binds the node's queue to it).
-        const bool piped = settings_.piped && text_of(deliver->consumer_tag) == piped_consumer_tag;
+        const auto consumer = text_of(deliver->consumer_tag);
+        const bool piped = settings_.piped && consumer == piped_consumer_tag;
+        const auto mail = mail_consumers_.find(consumer);
         auto message = connection.read_message(frame.channel);
-        if (piped) {
+        if (mail != mail_consumers_.end()) {
+            d.mail_for = mail->second;
+            d.body = std::move(message.body);
+        } else if (piped) {
             // For the sessions of a token on this node: the message as the back end wrote it,
             // without "token" (Piped's messageObject), on the token's topic.
             d.event.exchange = settings_.piped->token_exchange;
@@ -388,8 +410,17 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         }
         return;
     }
-    case AMQP_BASIC_CANCEL_METHOD:
+    case AMQP_BASIC_CANCEL_METHOD: {
+        // A mailbox queue deleted by hand loses its consumer, and only that; the node's queue
+        // or Piped's in-queue losing theirs needs a new connection.
+        const auto* cancel = static_cast<const amqp_basic_cancel_t*>(method.decoded);
+        if (mail_consumers_.erase(text_of(cancel->consumer_tag)) == 1) {
+            log::warn("rabbitmq: the broker cancelled the consumer of mailbox queue \"{}\"",
+                      text_of(cancel->consumer_tag));
+            return;
+        }
         throw connection_lost{"the broker cancelled the node's consumer (its queue was deleted?)"};
+    }
     case AMQP_CHANNEL_CLOSE_METHOD: {
         auto why = close_text(method);
         connection.close_ok(frame.channel);

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <future>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,9 +28,9 @@ namespace herald {
 // bus thread must not. It keeps one connection to the first broker that answers, moving on to
 // the next URL when that one goes away, with capped exponential backoff between attempts. On
 // each connection it declares the node's queue, consumes it, and then serves the bus thread's
-// commands (publish, request, bind, unbind, ack) between reads of the socket. What it learns
-// (readiness, deliveries and answers to requests, publish results) goes to `events`, which
-// hands it to the bus thread.
+// commands (publish, request, bind, unbind, ack, watch a mailbox) between reads of the socket. What
+// it learns (readiness, deliveries and answers to requests, publish results) goes to `events`,
+// which hands it to the bus thread.
 //
 // The object is made and stopped on the bus thread; everything in it but start, stop and
 // dropped belongs to the I/O thread.
@@ -71,7 +72,7 @@ private:
     // basic.ack or basic.nack from the broker: answers the publishes and requests it covers.
     void confirmed(const amqp_method_t& method);
     void bind(amqp_connection& connection, const binding_command& command);
-    void take_mail(amqp_connection& connection, const mailbox_command& command);
+    void watch_mailbox(amqp_connection& connection, const mailbox_command& command);
     void read_frames(amqp_connection& connection);
     void handle_frame(amqp_connection& connection, const amqp_frame_t& frame);
     // Counts and empties the drop queue; how many it held.
@@ -105,7 +106,10 @@ private:
     confirm_tracker confirms_;
     request_returns returns_; // the requests among what confirms_ waits for
     std::set<std::pair<std::string, std::string>> bound_; // on node_queue_
-    std::uint64_t ack_wanted_ = 0;                        // the bus thread handled up to here
+    // The consumers of watched mailbox queues on this connection: consumer tag (the queue's
+    // name) to identity.
+    std::map<std::string, std::string, std::less<>> mail_consumers_;
+    std::uint64_t ack_wanted_ = 0; // the bus thread handled up to here
     std::uint64_t acked_ = 0;
     clock::time_point heard_ = {};      // when the broker last sent anything
     clock::time_point next_purge_ = {}; // counting the drop queue
