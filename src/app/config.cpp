@@ -428,22 +428,31 @@ void validate(config& c) {
     }
     // A broker must know an exchange before anything is published to it: Herald's own are
     // declared unless [exchanges] declares them.
-    auto declare_own = [&c](std::string_view name, exchange_kind kind) {
-        if (std::none_of(c.bus.exchanges.begin(), c.bus.exchanges.end(),
-                         [&](const auto& e) { return e.name == name; })) {
-            exchange_settings own;
-            own.name = std::string(name);
-            own.kind = kind;
-            c.bus.exchanges.push_back(std::move(own));
+    auto declare_own = [&c](std::string_view name, exchange_kind kind) -> exchange_settings& {
+        const auto it = std::find_if(c.bus.exchanges.begin(), c.bus.exchanges.end(),
+                                     [&](const auto& e) { return e.name == name; });
+        if (it != c.bus.exchanges.end()) {
+            return *it;
         }
+        exchange_settings own;
+        own.name = std::string(name);
+        own.kind = kind;
+        return c.bus.exchanges.emplace_back(std::move(own));
     };
     if (c.lifecycle.to == lifecycle_rules::target::bus) {
         // Topic, so a consumer can bind "#" or one event's name.
         declare_own(c.lifecycle.exchange, exchange_kind::topic);
     }
     for (const auto& e : c.endpoints) {
-        for (auto name : dialects()[e.dialect]->own_exchanges()) {
-            declare_own(name, exchange_kind::direct);
+        for (const auto& own : dialects()[e.dialect]->own_exchanges()) {
+            const bool declared = std::any_of(c.bus.exchanges.begin(), c.bus.exchanges.end(),
+                                              [&](const auto& x) { return x.name == own.name; });
+            auto& settings = declare_own(own.name, exchange_kind::direct);
+            if (!declared && !own.redis_channel.empty()) {
+                settings.channel = std::string(own.redis_channel);
+            }
+            // The format is the design's, whatever [exchanges] says of the exchange.
+            settings.foreign_bodies = own.foreign_bodies;
         }
     }
     // Events addressed to sessions (docs/backend.md#addressing): routing keys are names.

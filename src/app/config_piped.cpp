@@ -65,7 +65,7 @@ void apply_piped_topology(config& c) {
     if (t.mass.empty()) {
         t.mass = variable("RABBIT_MASS_EXCHANGE_NAME", "exchange-mass");
     }
-    t.token_exchange = std::string(piped->own_exchanges().front());
+    t.token_exchange = std::string(piped->own_exchanges().front().name);
     for (const auto* name : {&t.exchange_in, &t.exchange_out, &t.mass}) {
         std::erase_if(c.bus.exchanges, [&](const auto& e) { return e.name == *name; });
         exchange_settings fanout;

@@ -66,8 +66,8 @@ std::vector<std::string> reserved_exchanges(const config& c) {
         reserved.push_back(c.lifecycle.exchange);
     }
     for (const auto& e : c.endpoints) {
-        for (auto name : dialects()[e.dialect]->own_exchanges()) {
-            reserved.emplace_back(name);
+        for (const auto& own : dialects()[e.dialect]->own_exchanges()) {
+            reserved.emplace_back(own.name);
         }
     }
     // Addressed events reach sessions without a subscription; subscribing would let a client

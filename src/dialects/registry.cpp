@@ -1,5 +1,6 @@
 #include "dialects/registry.hpp"
 
+#include "dialects/datadealer/datadealer_dialect.hpp"
 #include "dialects/echo/echo_dialect.hpp"
 #include "dialects/myxi/myxi_dialect.hpp"
 #include "dialects/piped/piped_dialect.hpp"
@@ -12,9 +13,10 @@ namespace {
 const myxi_dialect myxi;
 const echo_dialect echo;
 const piped_dialect piped;
+const datadealer_dialect datadealer;
 
 // One line per dialect. The order is the dialects' ids; append, never reorder mid-release.
-constexpr std::array<const dialect*, 3> all = {&myxi, &echo, &piped};
+constexpr std::array<const dialect*, 4> all = {&myxi, &echo, &piped, &datadealer};
 static_assert(all.size() <= max_dialects, "raise max_dialects in pubsub/topic.hpp");
 
 } // namespace

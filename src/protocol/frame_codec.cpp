@@ -1,5 +1,6 @@
 #include "protocol/frame_codec.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <simdjson.h>
 
@@ -137,6 +138,15 @@ std::string make_close_frame(close_code code, std::string_view reason) {
     append_big_endian(out, static_cast<std::uint16_t>(code), 2);
     out.append(reason);
     return out;
+}
+
+std::size_t frame_header_size_of(std::string_view frame) {
+    if (frame.size() < 2) {
+        return frame.size();
+    }
+    const auto length = static_cast<unsigned char>(frame[1]) & 0x7F;
+    const std::size_t size = length == 126 ? 4 : length == 127 ? 10 : 2;
+    return std::min(size, frame.size());
 }
 
 std::size_t frame_header_size(std::size_t payload_bytes) {

@@ -33,6 +33,7 @@ enum class close_code : std::uint16_t {
     slow_consumer = 4001,    // the client left over limits.max_outbox_bytes unread
     idle_timeout = 4002,     // nothing received for limits.idle_timeout
     superseded = 4003,       // newer sessions of an identity it registered as took its place
+    kicked = 4004,           // DataDealer: a newer session of the same user kicked it
 };
 
 // Appends one server-to-client frame (never masked) to `out`.
@@ -41,6 +42,8 @@ std::string make_frame(opcode op, std::string_view payload);
 std::string make_close_frame(close_code code, std::string_view reason = {});
 // Size of the header append_frame writes for a payload of `payload_bytes`.
 std::size_t frame_header_size(std::size_t payload_bytes);
+// The header size of a complete server frame (unmasked), read from the frame itself.
+std::size_t frame_header_size_of(std::string_view frame);
 
 // Appends one client-to-server frame, masked with `mask_key`: for tests and the benchmark.
 void append_masked_frame(std::string& out, opcode op, std::string_view payload,

@@ -47,6 +47,17 @@ public:
     virtual void on_revoked(const std::vector<topic>&) {}
 };
 
+// An exchange a dialect uses for itself (dialect::own_exchanges).
+struct own_exchange {
+    std::string_view name;
+    // Redis: the channel template of its events when the design's back ends use channels of
+    // their own (DataDealer: "{routing_key}", so srv_msg is srv_msg); empty: the node's.
+    std::string_view redis_channel = {};
+    // Its messages are in the design's own format, not Herald's events: each one received is
+    // handed to the dialect whole, as the payload of an event without a name.
+    bool foreign_bodies = false;
+};
+
 // A dialect: stateless, shared by every session and thread.
 class dialect {
 public:
@@ -57,7 +68,7 @@ public:
     virtual std::span<const std::string_view> action_names() const { return {}; }
     // Exchanges the dialect uses for itself (Piped: the events addressed to a token): closed to
     // clients' subscriptions unless [exchanges] declares them, and declared on the broker.
-    virtual std::span<const std::string_view> own_exchanges() const { return {}; }
+    virtual std::span<const own_exchange> own_exchanges() const { return {}; }
     virtual std::unique_ptr<dialect_session> open(session_port& port, const session_env& env,
                                                   const upgrade_request& request) const = 0;
     // The event as a complete WebSocket text frame for this dialect's sessions, built once per

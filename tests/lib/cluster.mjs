@@ -164,9 +164,9 @@ export const redisChannel = (exchange, routingKey) => `${exchange}:${routingKey}
 
 // Publishes `bodies` (strings, sent as they are, in order) to (exchange, routing key) on the
 // bus's broker, the way a back end does: RabbitMQ basic_publish with no properties; Redis
-// PUBLISH on the topic's channel. `via` is 'python' or 'node'. Resolves once the broker took
+// PUBLISH on the topic's channel (or `channel`). `via` is 'python' or 'node'. Resolves once the broker took
 // them; for redis with the receiver counts PUBLISH answered, one per body.
-export async function brokerPublish(bus, { via, exchange, routingKey, bodies }) {
+export async function brokerPublish(bus, { via, exchange, routingKey, bodies, channel = redisChannel(exchange, routingKey) }) {
   if (bus.name === 'amqp') {
     if (via === 'python') {
       await python3('amqp_publish.py', [bus.url, exchange, routingKey, ...bodies]);
@@ -182,7 +182,6 @@ export async function brokerPublish(bus, { via, exchange, routingKey, bodies }) 
     }
     return [];
   }
-  const channel = redisChannel(exchange, routingKey);
   if (via === 'python') {
     return (await python3('redis_publish.py', [bus.url, channel, ...bodies])).trim().split('\n').map(Number);
   }

@@ -65,10 +65,10 @@ export async function startHerald({ config = '', args = [], env = {}, threads = 
   return node;
 }
 
-// A Myxi client over a real WebSocket. Messages are queued; next() waits for the first one
-// that matches, in arrival order.
-export async function connectMyxi(node, path = '/pushwss') {
-  const ws = new WebSocket(node.wsUrl(path));
+// A client of a JSON dialect over a real WebSocket. Messages are queued; next() waits for the
+// first one that matches, in arrival order (a string matches the message's `nameKey` member).
+export async function connectJson(node, path, { headers, nameKey = 'event' } = {}) {
+  const ws = new WebSocket(node.wsUrl(path), headers ? { headers } : undefined);
   const queue = [];
   const waiters = [];
   let closed = null;
@@ -86,32 +86,38 @@ export async function connectMyxi(node, path = '/pushwss') {
     else queue.push(message);
   });
   await within(10000, new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); }), 'the WebSocket to open');
-  let tag = 0;
-  const client = {
+  return {
     ws,
     closed: () => closedPromise,
     get isClosed() { return closed !== null; },
     next(match = () => true, what = 'a message', ms = 10000) {
-      const predicate = typeof match === 'string' ? (m) => m.event === match : match;
+      const predicate = typeof match === 'string' ? (m) => m[nameKey] === match : match;
       const i = queue.findIndex(predicate);
       if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0]);
       if (closed) return Promise.reject(new Error(`socket closed (${closed.code}) before ${what}`));
       return within(ms, new Promise((resolve, reject) => waiters.push({ match: predicate, resolve, reject })),
         typeof match === 'string' ? match : what);
     },
-    send(action, payload, explicitTag) {
-      const t = explicitTag === undefined ? `t${++tag}` : explicitTag;
-      ws.send(JSON.stringify({ action, tag: t, payload }));
-      return t;
-    },
     sendRaw(text) { ws.send(text); },
-    // Sends an action and waits for the first reply carrying its tag.
-    async request(action, payload) {
-      const t = client.send(action, payload);
-      return client.next((m) => m.tag === t, `the reply to ${action}`);
-    },
+    sendJson(message) { ws.send(JSON.stringify(message)); },
     received: queue,
     close() { ws.close(); return closedPromise; },
+  };
+}
+
+// A Myxi client (connectJson) that has had its Welcome.
+export async function connectMyxi(node, path = '/pushwss') {
+  const client = await connectJson(node, path);
+  let tag = 0;
+  client.send = (action, payload, explicitTag) => {
+    const t = explicitTag === undefined ? `t${++tag}` : explicitTag;
+    client.ws.send(JSON.stringify({ action, tag: t, payload }));
+    return t;
+  };
+  // Sends an action and waits for the first reply carrying its tag.
+  client.request = async (action, payload) => {
+    const t = client.send(action, payload);
+    return client.next((m) => m.tag === t, `the reply to ${action}`);
   };
   client.welcome = await client.next('Welcome');
   return client;

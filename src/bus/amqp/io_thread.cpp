@@ -47,7 +47,13 @@ amqp_io_thread::amqp_io_thread(std::vector<amqp_endpoint> endpoints, std::string
     , settings_(settings)
     , commands_(commands)
     , events_(events)
-    , declarer_(settings) {}
+    , declarer_(settings) {
+    for (const auto& e : settings_.exchanges) {
+        if (e.foreign_bodies) {
+            foreign_.insert(e.name);
+        }
+    }
+}
 
 amqp_io_thread::~amqp_io_thread() {
     stop(0ms);
@@ -382,6 +388,8 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
             d.correlation_id = std::move(*message.correlation_id);
             d.body = std::move(message.body);
             d.event.routing_key.clear();
+        } else if (foreign_.contains(d.event.exchange)) {
+            d.event.payload = std::move(message.body); // the dialect reads its design's format
         } else if (auto event = parse_broker_message(message.body)) {
             d.event.event = std::move(event->event);
             d.event.payload = std::move(event->payload);

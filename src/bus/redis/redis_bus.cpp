@@ -39,7 +39,7 @@ redis_bus::redis_bus(bus_settings settings, net::any_io_executor executor)
     , executor_(std::move(executor))
     , reply_channel_(new_reply_channel())
     , other_rule_{exchange_kind::direct,
-                  *redis_channel_template::parse(redis_channel_template::fallback)}
+                  *redis_channel_template::parse(redis_channel_template::fallback), false}
     , backoff_(settings_.min_backoff, settings_.max_backoff)
     , subscriber_(redis_link::role::subscriber, *this, executor_, reply_channel_)
     , publisher_(redis_link::role::publisher, *this, executor_)
@@ -55,7 +55,7 @@ redis_bus::redis_bus(bus_settings settings, net::any_io_executor executor)
     , publish_timer_(executor_) {
     // Each template is parsed once, here, not on every publish.
     for (const auto& e : settings_.exchanges) {
-        exchange_rule rule{e.kind, template_or_fallback(e)};
+        exchange_rule rule{e.kind, template_or_fallback(e), e.foreign_bodies};
         if (e.name == "*") {
             other_rule_ = std::move(rule);
         } else {
@@ -431,6 +431,12 @@ void redis_bus::deliver(std::vector<std::pair<std::string, std::string>> topics,
         // Checked for each topic just before its callback: an earlier callback may have
         // unsubscribed it, or stopped the bus.
         if (phase_ != phase::ready || !wants(exchange, routing_key)) {
+            continue;
+        }
+        if (rule_of(exchange).foreign_bodies) {
+            if (callbacks_.on_event) {
+                callbacks_.on_event(bus_event{exchange, routing_key, {}, std::string(body), {}});
+            }
             continue;
         }
         if (!message) {

@@ -79,6 +79,7 @@ private:
     struct exchange_rule {
         exchange_kind kind = exchange_kind::direct;
         redis_channel_template naming;
+        bool foreign_bodies = false; // bus_settings: handed on whole, not parsed
     };
     // An exchange this connection subscribes to, with its subscribed keys.
     struct exchange_state {

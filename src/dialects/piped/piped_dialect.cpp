@@ -10,7 +10,7 @@ namespace {
 
 // In the order of piped::action_label.
 constexpr std::array<std::string_view, 3> action_labels = {"method", "ping", "invalid"};
-constexpr std::array<std::string_view, 1> exchanges = {piped::events_exchange};
+constexpr std::array<own_exchange, 1> exchanges = {own_exchange{piped::events_exchange}};
 
 } // namespace
 
@@ -18,7 +18,7 @@ std::span<const std::string_view> piped_dialect::action_names() const {
     return action_labels;
 }
 
-std::span<const std::string_view> piped_dialect::own_exchanges() const {
+std::span<const own_exchange> piped_dialect::own_exchanges() const {
     return exchanges;
 }
 

@@ -12,7 +12,7 @@ class piped_dialect final : public dialect {
 public:
     std::string_view name() const override { return "piped"; }
     std::span<const std::string_view> action_names() const override;
-    std::span<const std::string_view> own_exchanges() const override;
+    std::span<const own_exchange> own_exchanges() const override;
     std::unique_ptr<dialect_session> open(session_port& port, const session_env& env,
                                           const upgrade_request& request) const override;
     shared_frame render(const event_view& e) const override;

@@ -1,0 +1,131 @@
+#include "dialects/datadealer/datadealer_protocol.hpp"
+
+#include "protocol/json_raw.hpp"
+#include "protocol/json_text.hpp"
+
+#include <simdjson.h>
+
+namespace herald::datadealer {
+namespace {
+
+// A JSON object's string member `name_key` and the raw text of its member `value_key`
+// ("null" when absent). Nullopt when `text` is not a JSON object; the name is nullopt when it
+// is missing or not a string.
+struct members {
+    std::optional<std::string> name;
+    std::optional<std::string> value;
+};
+std::optional<members> read_members(std::string_view text, std::string_view name_key,
+                                    std::string_view value_key) {
+    // One parser per thread (the shards, the bus thread): it keeps its buffers.
+    thread_local simdjson::dom::parser validator;
+    thread_local simdjson::ondemand::parser reader;
+    const simdjson::padded_string padded(text);
+    // The DOM pass validates every byte, which the on-demand pass alone would not.
+    simdjson::dom::element root;
+    if (validator.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) {
+        return std::nullopt;
+    }
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object object;
+    if (reader.iterate(padded).get(doc) != simdjson::SUCCESS ||
+        doc.get_object().get(object) != simdjson::SUCCESS) {
+        return std::nullopt;
+    }
+    members out;
+    for (auto field : object) {
+        std::string_view key;
+        simdjson::ondemand::value value;
+        if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
+            field.value().get(value) != simdjson::SUCCESS) {
+            return std::nullopt;
+        }
+        if (key == name_key && !out.name) {
+            std::string_view name;
+            if (value.get_string().get(name) == simdjson::SUCCESS) {
+                out.name = std::string(name);
+            } else {
+                out.name = std::string(); // present, but not a string: refused below
+            }
+        } else if (key == value_key && !out.value) {
+            out.value = json_raw::text_of(value);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::string user_key(std::string_view uid) {
+    return "user_" + std::string(uid);
+}
+
+boost::system::result<client_message, std::string> parse_client_message(std::string_view text) {
+    auto read = read_members(text, "ev", "pl");
+    if (!read) {
+        return {boost::system::in_place_error, "a message must be a JSON object {\"ev\",\"pl\"}"};
+    }
+    if (!read->name || read->name->empty()) {
+        return {boost::system::in_place_error, "the message needs a non-empty string \"ev\""};
+    }
+    return client_message{std::move(*read->name), read->value.value_or("{}")};
+}
+
+std::optional<std::string> token_of(std::string_view pl_json) {
+    auto read = read_members(pl_json, "token", "");
+    if (!read || !read->name || read->name->empty()) {
+        return std::nullopt;
+    }
+    return std::move(read->name);
+}
+
+std::string event(std::string_view ev, std::string_view pl_json) {
+    std::string out = R"({"ev":)";
+    json_text::append_string(out, ev);
+    out += R"(,"pl":)";
+    out += pl_json;
+    out += '}';
+    return out;
+}
+
+std::string error(std::string_view error, std::string_view detail) {
+    std::string pl = R"({"error":)";
+    json_text::append_string(pl, error);
+    pl += R"(,"detail":)";
+    json_text::append_string(pl, detail);
+    pl += '}';
+    return event("error", pl);
+}
+
+std::optional<std::string> from_broker(std::string_view body) {
+    auto read = read_members(body, "action", "data");
+    if (!read || !read->name || read->name->empty()) {
+        return std::nullopt;
+    }
+    return event(*read->name, read->value.value_or("null"));
+}
+
+std::string kick_message(std::string_view sender) {
+    std::string out = R"({"action":"kick","token":null,"data":{"sender":)";
+    json_text::append_string(out, sender);
+    out += "}}";
+    return out;
+}
+
+std::optional<std::string> kick_sender(std::string_view client_text) {
+    // Rendered by event() above: a kick starts so. Anything else is no kick, without parsing.
+    if (!client_text.starts_with(R"({"ev":"kick",)")) {
+        return std::nullopt;
+    }
+    auto read = read_members(client_text, "ev", "pl");
+    if (!read || !read->value) {
+        return std::nullopt;
+    }
+    auto sender = read_members(*read->value, "sender", "");
+    if (!sender || !sender->name) {
+        return std::string(); // a kick without a sender: from no session, so for every one
+    }
+    return std::move(sender->name);
+}
+
+} // namespace herald::datadealer
