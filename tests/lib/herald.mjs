@@ -137,6 +137,8 @@ async function postApi(node, path, body, { key = 'test-key', raw } = {}) {
 export const publish = (node, events, options) => postApi(node, '/api/publish', events, options);
 // POST /api/send: an event addressed to sessions (docs/backend.md#addressing).
 export const send = (node, body, options) => postApi(node, '/api/send', body, options);
+// POST /api/notify: a message for an identity's sessions, kept in its mailbox while it has none.
+export const notify = (node, body, options) => postApi(node, '/api/notify', body, options);
 
 // Each scrape is one fresh connection that closes after the answer, so herald_connections
 // counts exactly one connection of the test's own: the scrape.
