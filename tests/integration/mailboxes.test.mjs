@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHerald, connectMyxi, send, metrics } from '../lib/herald.mjs';
+import { startHerald, connectMyxi, send, notify, metrics } from '../lib/herald.mjs';
 import { startHttpBackend } from '../lib/http_backend.mjs';
 import { signJwt, now } from '../lib/jwt.mjs';
 
@@ -25,15 +25,6 @@ before(async () => {
 after(() => backend.stop());
 
 const config = (extra = '') => `[backend]\nurl = "${backend.url}"\nactions = ["Login"]\n[mailboxes]\nfile = "${file}"\n${extra}`;
-
-async function notify(node, body, { raw } = {}) {
-  const response = await fetch(node.url('/api/notify'), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer test-key' },
-    body: raw ?? JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
 
 async function login(node, identity, options) {
   const client = await connectMyxi(node);

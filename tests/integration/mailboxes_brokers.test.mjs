@@ -3,18 +3,8 @@
 // the other node; mail for an identity registered on the other node reaches it at once.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectMyxi } from '../lib/herald.mjs';
-import { startHttpBackend } from '../lib/http_backend.mjs';
-import { buses, uniqueName, startNodes, shareBroker, rabbitmqctl, brokersDir } from '../lib/cluster.mjs';
-
-async function notify(node, body) {
-  const response = await fetch(node.url('/api/notify'), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer test-key' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+import { notify } from '../lib/herald.mjs';
+import { buses, uniqueName, startNodes, shareBroker, rabbitmqctl, brokersDir, startLoginBackend, login } from '../lib/cluster.mjs';
 
 const nextEvent = (client, what) => client.next((m) => m.mq !== undefined, what);
 
@@ -26,9 +16,7 @@ for (const bus of buses) {
     let nodes;
     before(async () => {
       release = await shareBroker(bus, `mailboxes_brokers.test.mjs (${bus.name})`);
-      backend = await startHttpBackend((r) => ({
-        event: 'LoggedIn', commands: [{ command: 'register_as', identity: r.payload.identity, lifetime: 600, max_connections: 2 }],
-      }));
+      backend = await startLoginBackend({ max_connections: 2 });
       nodes = await startNodes(bus, {
         count: 2,
         config: `[addressing]\nprefix = "${prefix}"\n[backend]\nurl = "${backend.url}"\nactions = ["Login"]\n`,
@@ -40,12 +28,6 @@ for (const bus of buses) {
       release?.();
       for (const r of results) assert.equal(r.code, 0);
     });
-
-    async function login(node, identity) {
-      const client = await connectMyxi(node);
-      assert.equal((await client.request('Login', { identity })).event, 'LoggedIn');
-      return client;
-    }
 
     {
       test('mail notified through one node while the identity is away reaches its registration on the other', async () => {

@@ -5,8 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectMyxi, send, notify, metrics } from '../lib/herald.mjs';
-import { startHttpBackend } from '../lib/http_backend.mjs';
-import { buses, uniqueName, startNodes, shareBroker, nodeOfSession } from '../lib/cluster.mjs';
+import { buses, uniqueName, startNodes, shareBroker, nodeOfSession, startLoginBackend, login } from '../lib/cluster.mjs';
 
 const nextEvent = (client, what) => client.next((m) => m.mq !== undefined, what);
 
@@ -19,9 +18,7 @@ for (const bus of buses) {
     let config;
     before(async () => {
       release = await shareBroker(bus, `three_nodes.test.mjs (${bus.name})`);
-      backend = await startHttpBackend((r) => ({
-        event: 'LoggedIn', commands: [{ command: 'register_as', identity: r.payload.identity, lifetime: 600 }],
-      }));
+      backend = await startLoginBackend();
       config = `[addressing]\nprefix = "${prefix}"\n[backend]\nurl = "${backend.url}"\nactions = ["Login"]\n` +
         '[mailboxes]\nmax_messages = 3\n';
       nodes = await startNodes(bus, { count: 3, config });
@@ -32,12 +29,6 @@ for (const bus of buses) {
       release?.();
       for (const r of results) assert.equal(r.code, 0);
     });
-
-    async function login(node, identity) {
-      const client = await connectMyxi(node);
-      assert.equal((await client.request('Login', { identity })).event, 'LoggedIn');
-      return client;
-    }
 
     // The first notify through another node: a registration reaches the broker a moment after
     // its command (docs/backend.md), and until then notify answers 404.

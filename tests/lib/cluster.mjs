@@ -12,7 +12,8 @@ import net from 'node:net';
 import assert from 'node:assert/strict';
 import amqplib from 'amqplib';
 import { createClient } from 'redis';
-import { startHerald, publish, eventually, within } from './herald.mjs';
+import { startHerald, publish, eventually, within, connectMyxi } from './herald.mjs';
+import { startHttpBackend } from './http_backend.mjs';
 
 const run = promisify(execFile);
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'; // Debian's, with pika
@@ -415,4 +416,19 @@ ${nodes.map((node) => `    server 127.0.0.1:${node.port};`).join('\n')}
       },
     };
   }
+}
+
+// --- identities ----------------------------------------------------------------------------------
+
+// A back end whose Login action registers the session as the identity in its payload, with
+// `options` (lifetime, max_connections); the nodes need [backend] actions = ["Login"].
+export const startLoginBackend = (options = {}) => startHttpBackend((r) => ({
+  event: 'LoggedIn', commands: [{ command: 'register_as', identity: r.payload.identity, lifetime: 600, ...options }],
+}));
+
+// A Myxi client on `node` that has logged in as `identity`.
+export async function login(node, identity) {
+  const client = await connectMyxi(node);
+  assert.equal((await client.request('Login', { identity })).event, 'LoggedIn');
+  return client;
 }
