@@ -167,6 +167,13 @@ for (const bus of buses) {
       await client.close();
     });
 
+    test('an identity too long for the broker cannot be sent to, and the answer says why', { skip: bus.name !== 'amqp' && 'RabbitMQ only: AMQP caps a routing key at 255 bytes' }, async () => {
+      const answer = await send(nodes[0], { to: { identity: 'x'.repeat(256) }, event: 'TooLong' });
+      assert.equal(answer.status, 503);
+      assert.equal(answer.body.error, 'bus_unavailable');
+      assert.match(answer.body.detail, /255 bytes/);
+    });
+
     test('a unicast to a session the other node does not have becomes its failed_unicast lifecycle event', async () => {
       const consumer = await consume(bus, lifecycle);
       try {

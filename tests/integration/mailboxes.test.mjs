@@ -151,6 +151,22 @@ test('a registration beyond limits.max_identities_per_session is refused with In
   }
 });
 
+test('a token checked at the upgrade registers the session as its register_as claim says', async () => {
+  const secret = 'mailbox-secret';
+  const node = await startHerald({
+    config: config().replace('[mailboxes]', `[auth]\njwt_secret = "${secret}"\n[[endpoints]]\npath = "/pushwss"\ncredentials = "query:token"\n[mailboxes]`),
+  });
+  try {
+    const token = signJwt({ sub: 'user-8', exp: now() + 600, register_as: 'inbox-8' }, { secret });
+    const client = await connectMyxi(node, `/pushwss?token=${token}`);
+    assert.equal((await notify(node, { identity: 'inbox-8', event: 'AtUpgrade', payload: 8 })).status, 202);
+    assert.equal((await nextEvent(client, 'the mail')).payload, 8);
+    await client.close();
+  } finally {
+    assert.equal((await node.stop()).code, 0);
+  }
+});
+
 test('a token\'s register_as claim registers the session at Authenticate', async () => {
   const secret = 'mailbox-secret';
   const node = await startHerald({ config: config().replace('[mailboxes]', `[auth]\njwt_secret = "${secret}"\n[mailboxes]`) });

@@ -4,7 +4,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { notify } from '../lib/herald.mjs';
-import { buses, uniqueName, startNodes, shareBroker, rabbitmqctl, brokersDir, startLoginBackend, login } from '../lib/cluster.mjs';
+import { buses, uniqueName, startNodes, shareBroker, rabbitmqctl, brokersDir, startLoginBackend, login, withRedis } from '../lib/cluster.mjs';
 
 const nextEvent = (client, what) => client.next((m) => m.mq !== undefined, what);
 
@@ -74,6 +74,27 @@ for (const bus of buses) {
           if (last === marker) break;
         }
         await here.close();
+      });
+
+      test('the identity\'s lifetime is the broker\'s own expiry of its mailbox', async () => {
+        await (await login(nodes[0], 'cid')).close(); // registered with lifetime 600 s
+        if (bus.name === 'redis') {
+          // The identity's hash lives as long as the identity; the list of its mail goes with it.
+          const ttl = await withRedis(bus.url, async (client) => {
+            for (;;) {
+              const seconds = await client.ttl(`${prefix}:identity:cid`);
+              if (seconds !== -2) return seconds; // -2: not there yet (a moment after the command)
+            }
+          });
+          assert.ok(ttl > 590 && ttl <= 600, `TTL ${ttl}`);
+        } else if (brokersDir()) {
+          let row;
+          for (let i = 0; i < 20 && !row; i++) {
+            row = (await rabbitmqctl('list_queues', 'name', 'arguments')).find(([name]) => name === `${prefix}.mailbox.cid`);
+          }
+          assert.ok(row, 'the mailbox queue is declared');
+          assert.match(row[1], /x-expires.{0,4}600000\b/);
+        }
       });
 
       test('notify through either node answers 404 for an identity that never registered', async () => {

@@ -231,7 +231,7 @@ export async function consume(bus, exchange) {
   };
 }
 
-async function withRedis(url, f) {
+export async function withRedis(url, f) {
   const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 5000 } });
   client.on('error', () => {}); // a failure rejects the call that hit it
   await within(10000, client.connect(), 'node-redis to connect');
