@@ -445,10 +445,9 @@ void validate(config& c) {
     }
     for (const auto& e : c.endpoints) {
         for (const auto& own : dialects()[e.dialect]->own_exchanges()) {
-            const bool declared = std::any_of(c.bus.exchanges.begin(), c.bus.exchanges.end(),
-                                              [&](const auto& x) { return x.name == own.name; });
             auto& settings = declare_own(own.name, exchange_kind::direct);
-            if (!declared && !own.redis_channel.empty()) {
+            // The design's channels, unless [exchanges] gave this exchange a channel of its own.
+            if (!own.redis_channel.empty() && settings.channel == exchange_settings{}.channel) {
                 settings.channel = std::string(own.redis_channel);
             }
             // The format is the design's, whatever [exchanges] says of the exchange.

@@ -166,8 +166,11 @@ for (const bus of buses) {
       await toBroker('srv_msg', { action: 'debug', token: null, data: { message: 'everyone' } }, 'python');
       assert.deepEqual(await b.next('debug'), { ev: 'debug', pl: { message: 'everyone' } });
       assert.deepEqual(await c.next('debug'), { ev: 'debug', pl: { message: 'everyone' } });
-      // Not DataDealer's format: nobody gets it (and nothing breaks).
-      await toBroker('srv_msg', { event: 'x' });
+      // Through node 1's HTTP API, to the user on node 2: Herald's format on the broker, read too.
+      assert.equal((await publish(nodes[0], { exchange: 'datadealer', routing_key: `user_${uid}`, event: 'new_items', payload: { level: 2 } })).status, 202);
+      assert.deepEqual(await b.next('new_items'), { ev: 'new_items', pl: { level: 2 } });
+      // Neither format: nobody gets it (and nothing breaks).
+      await toBroker('srv_msg', { other: 'x' });
       await toBroker('srv_msg', { action: 'debug', token: null, data: { message: 'after' } });
       assert.deepEqual(await c.next('debug'), { ev: 'debug', pl: { message: 'after' } });
       await Promise.all([b.close(), c.close()]);

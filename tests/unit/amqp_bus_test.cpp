@@ -287,6 +287,13 @@ protected:
         EXPECT_EQ(result.wait_for(patience), std::future_status::ready);
         return result.get();
     }
+    // On the bus thread: notifies without waiting; the answer joins notify_results_.
+    void notify_later(std::string_view identity, std::string body) {
+        bus_->mailboxes()->notify(identity, std::move(body),
+                                  [this](notify_result r, std::string_view) {
+                                      record([&] { notify_results_.push_back(r); });
+                                  });
+    }
     std::vector<std::pair<std::string, std::string>> mail() {
         std::lock_guard lock(mutex_);
         return mail_;
@@ -308,6 +315,7 @@ protected:
     std::vector<std::pair<std::string, std::string>> replies_;
     std::vector<std::string> confirms_;
     std::vector<std::pair<std::string, std::string>> mail_; // identity, body
+    std::vector<notify_result> notify_results_;
     std::string prefix_;
     net::io_context io_{1};
 
@@ -674,6 +682,45 @@ TEST_F(amqp_bus_test, a_watched_mailbox_gets_its_mail_as_stored_and_a_closed_one
     ASSERT_TRUE(wait([&] { return mail_.size() == 2; }));
     EXPECT_EQ(mail()[1].first, "ann");
     EXPECT_EQ(mail()[1].second, R"({"n":2})");
+    raw.delete_queue(queue);
+}
+
+TEST_F(amqp_bus_test, mail_on_its_way_when_a_mailbox_is_closed_goes_back_to_its_queue) {
+    if (!need_broker()) {
+        GTEST_SKIP() << "HERALD_TEST_AMQP_URL is not set";
+    }
+    settings_.mailbox_prefix = prefix_ + "mail";
+    const std::string queue = settings_.mailbox_prefix + ".mailbox.bob";
+    start();
+    ASSERT_TRUE(wait_readiness(true));
+    constexpr int sent = 300;
+    on_bus([&] {
+        bus_->mailboxes()->open_mailbox("bob", {std::chrono::seconds(600), 1000, 1 << 20});
+        for (int i = 0; i < sent; ++i) {
+            notify_later("bob", std::to_string(i));
+        }
+    });
+    // Closed while the mail streams in: some was handed out, the rest must stay in the queue.
+    ASSERT_TRUE(wait([&] { return !mail_.empty(); }));
+    on_bus([&] { bus_->mailboxes()->close_mailbox("bob"); });
+    ASSERT_TRUE(wait([&] { return notify_results_.size() == sent; }));
+    for (const auto r : notify_results_) {
+        ASSERT_EQ(r, notify_result::stored_and_pushed);
+    }
+    raw_client raw(broker_url());
+    // Requeued mail may still be on its way back: count until every message is somewhere.
+    std::size_t handed = 0;
+    std::uint32_t queued = 0;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        handed = mail().size();
+        queued = raw.message_count(queue);
+        if (handed + queued == sent) {
+            break;
+        }
+        std::this_thread::sleep_for(10ms); // the broker's count, polled: it sends no event
+    }
+    EXPECT_EQ(handed + queued, static_cast<std::size_t>(sent));
+    EXPECT_LT(handed, static_cast<std::size_t>(sent));
     raw.delete_queue(queue);
 }
 

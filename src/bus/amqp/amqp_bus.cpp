@@ -197,10 +197,10 @@ void amqp_bus::open_mailbox(std::string_view identity, const mailbox_settings& s
     if (!running() || !ready_ || queue.size() > 255) {
         return; // the bus thread opens it again once ready; a name over 255 bytes cannot be
     }
-    // Consumed already: mail comes as it is stored, and a consumed queue does not expire.
-    if (watched_.emplace(identity).second) {
-        commands_.push(mailbox_command{std::string(identity), std::move(queue), settings});
-    }
+    // Every time, though it may be consumed already (the I/O thread then does nothing): the
+    // consume may have failed, or the broker cancelled it, and this is the way to try again.
+    watched_.emplace(identity);
+    commands_.push(mailbox_command{std::string(identity), std::move(queue), settings});
 }
 
 void amqp_bus::close_mailbox(std::string_view identity) {
@@ -261,9 +261,10 @@ void amqp_bus::on_readiness(std::uint64_t generation, bool ready, std::string re
     generation_ = generation;
     queue_ = std::move(queue);
     auto before = std::exchange(bindings_, {});
-    if (!same_queue) {
-        watched_.clear(); // the consumers went with the connection; the bus thread reopens
-    }
+    // The bus thread opens every mailbox it watches again, from inside on_readiness. A new
+    // connection has no consumers; on the same one, those nobody opens again are cancelled
+    // after the call (a session may have left while the bus was not ready).
+    auto watched_before = std::exchange(watched_, {});
     ready_ = true;
     reason_.clear();
     callbacks_.on_readiness(true, {});
@@ -273,6 +274,11 @@ void amqp_bus::on_readiness(std::uint64_t generation, bool ready, std::string re
     for (auto& [exchange, routing_key] : before) {
         if (!bindings_.contains(topic(exchange, routing_key))) {
             commands_.push(binding_command{generation_, false, exchange, routing_key});
+        }
+    }
+    for (const auto& identity : watched_before) {
+        if (!watched_.contains(identity)) {
+            commands_.push(mailbox_command{identity, mailbox_queue(identity), {}, false});
         }
     }
 }

@@ -319,6 +319,11 @@ void amqp_connection::consume(std::string_view queue, std::uint16_t prefetch) {
     check("basic.consume", data_channel);
 }
 
+void amqp_connection::qos(std::uint16_t prefetch) {
+    amqp_basic_qos(state_.get(), data_channel, 0, prefetch, false);
+    check("basic.qos", data_channel);
+}
+
 void amqp_connection::consume_also(std::string_view queue, std::string_view consumer_tag) {
     amqp_basic_consume(state_.get(), data_channel, bytes_of(queue), bytes_of(consumer_tag), false,
                        false, false, amqp_empty_table);

@@ -87,6 +87,8 @@ public:
 
     // On `data`: confirm.select, basic.qos and basic.consume with acknowledgements.
     void consume(std::string_view queue, std::uint16_t prefetch);
+    // basic.qos on `data`: the prefetch of each consumer made after it.
+    void qos(std::uint16_t prefetch);
     // Another consumer on `data`, after consume(): its deliveries carry `consumer_tag`. The
     // queue must exist: the broker would close `data` otherwise, which ends the connection.
     void consume_also(std::string_view queue, std::string_view consumer_tag);

@@ -112,6 +112,9 @@ void amqp_io_thread::run() {
         } catch (const connection_lost& lost) {
             why = lost.reason;
         }
+        // Mail not yet handed over goes back to its queue with the connection: handing it out
+        // too would deliver it twice.
+        std::erase_if(deliveries_, [](const delivery& d) { return !d.mail_for.empty(); });
         // The channel, and with it every confirm it still owed, is gone.
         for (const auto id : confirms_.take_all()) {
             results_.push_back({id, at_broker(why.empty() ? "stopped" : why)});
@@ -156,6 +159,8 @@ void amqp_io_thread::serve(amqp_connection& connection, const amqp_endpoint& end
     if (settings_.piped) {
         set_up_piped(connection, *settings_.piped);
     }
+    // For the consumers made from now on: the mailboxes'.
+    connection.qos(mail_prefetch);
     connected_ = true;
     down_logged_ = false;
     log::info("rabbitmq at {}: connected; the node's queue is {}", endpoint.masked_url,
@@ -266,14 +271,15 @@ void amqp_io_thread::request(amqp_connection& connection, request_command& comma
 void amqp_io_thread::watch_mailbox(amqp_connection& connection, const mailbox_command& command) {
     heard_ = clock::now();
     const auto consumer = mail_consumers_.find(command.queue);
+    const bool consuming = consumer != mail_consumers_.end() && consumer->second.active;
     if (!command.watch) {
-        if (consumer != mail_consumers_.end()) {
-            mail_consumers_.erase(consumer);
+        if (consuming) {
+            consumer->second.active = false;
             connection.cancel(command.queue);
         }
         return;
     }
-    if (consumer != mail_consumers_.end()) {
+    if (consuming) {
         return; // a consumed queue never expires: nothing to renew
     }
     const auto& s = command.settings;
@@ -281,7 +287,8 @@ void amqp_io_thread::watch_mailbox(amqp_connection& connection, const mailbox_co
             connection.declare_mailbox(command.queue, s.lifetime, s.max_messages, s.max_bytes);
         !refused.empty()) {
         // Declared before with other bounds or another lifetime: those stay until it expires.
-        // Consumed only if it is there: a missing queue would cost the data channel.
+        // Consumed only if it is there: a missing queue would cost the data channel. The bus
+        // thread asks again at the next registration, and every minute.
         log::debug("rabbitmq: mailbox queue \"{}\": {}", command.queue, refused);
         if (const auto missing = connection.check_queue(command.queue); !missing.empty()) {
             log::warn("rabbitmq: cannot watch the mailbox of \"{}\": {}", command.identity,
@@ -290,8 +297,9 @@ void amqp_io_thread::watch_mailbox(amqp_connection& connection, const mailbox_co
         }
     }
     // The queue's name is the consumer's tag: unique on the channel, and at most 255 bytes.
+    // (A cancelled consumer's tag may be used again once the broker has confirmed the cancel.)
     connection.consume_also(command.queue, command.queue);
-    mail_consumers_.emplace(command.queue, command.identity);
+    mail_consumers_.insert_or_assign(command.queue, mail_consumer{command.identity, true});
 }
 
 void amqp_io_thread::bind(amqp_connection& connection, const binding_command& command) {
@@ -371,7 +379,7 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         const auto mail = mail_consumers_.find(consumer);
         auto message = connection.read_message(frame.channel);
         if (mail != mail_consumers_.end()) {
-            d.mail_for = mail->second;
+            d.mail_for = mail->second.identity;
             d.body = std::move(message.body);
         } else if (piped) {
             // For the sessions of a token on this node: the message as the back end wrote it,
@@ -422,7 +430,9 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         // A mailbox queue deleted by hand loses its consumer, and only that; the node's queue
         // or Piped's in-queue losing theirs needs a new connection.
         const auto* cancel = static_cast<const amqp_basic_cancel_t*>(method.decoded);
-        if (mail_consumers_.erase(text_of(cancel->consumer_tag)) == 1) {
+        if (const auto mail = mail_consumers_.find(text_of(cancel->consumer_tag));
+            mail != mail_consumers_.end()) {
+            mail->second.active = false; // the next watch of the identity consumes it again
             log::warn("rabbitmq: the broker cancelled the consumer of mailbox queue \"{}\"",
                       text_of(cancel->consumer_tag));
             return;

@@ -42,6 +42,9 @@ public:
     static constexpr std::uint16_t prefetch = 500;
     // The consumer of Piped's in-queue, told from the node queue's by its deliveries' tag.
     static constexpr std::string_view piped_consumer_tag = "herald-piped";
+    // Unacknowledged mail per watched mailbox: a node watching many identities holds at most
+    // this many messages of each in flight.
+    static constexpr std::uint16_t mail_prefetch = 50;
 
     // `endpoints` may be empty, with `unusable` saying why (no usable URL): the thread then
     // reports that and waits for stop.
@@ -108,9 +111,14 @@ private:
     confirm_tracker confirms_;
     request_returns returns_; // the requests among what confirms_ waits for
     std::set<std::pair<std::string, std::string>> bound_; // on node_queue_
-    // The consumers of watched mailbox queues on this connection: consumer tag (the queue's
-    // name) to identity.
-    std::map<std::string, std::string, std::less<>> mail_consumers_;
+    // The consumers of mailbox queues on this connection, by tag (the queue's name). A
+    // cancelled one stays, inactive, until the connection ends: deliveries sent before the
+    // broker saw the cancel still arrive, and must still be known as mail.
+    struct mail_consumer {
+        std::string identity;
+        bool active = true;
+    };
+    std::map<std::string, mail_consumer, std::less<>> mail_consumers_;
     std::uint64_t ack_wanted_ = 0; // the bus thread handled up to here
     std::uint64_t acked_ = 0;
     clock::time_point heard_ = {};      // when the broker last sent anything

@@ -2,6 +2,7 @@
 
 #include "dialects/datadealer/datadealer_protocol.hpp"
 #include "dialects/datadealer/datadealer_session.hpp"
+#include "protocol/broker_message.hpp"
 
 #include <array>
 
@@ -35,11 +36,15 @@ shared_frame datadealer_dialect::render(const event_view& e) const {
     // (the HTTP API, addressed sends), said in DataDealer's words.
     std::string text;
     if (e.event.empty()) {
-        auto said = datadealer::from_broker(e.payload);
-        if (!said) {
-            return nullptr; // not a DataDealer message: nobody gets it
+        // dd_app's {"action","token","data"}; or Herald's own {"event","payload"}, which the HTTP
+        // API publishes to the broker for this exchange too.
+        if (auto said = datadealer::from_broker(e.payload)) {
+            text = std::move(*said);
+        } else if (auto event = parse_broker_message(e.payload)) {
+            text = datadealer::event(event->event, event->payload);
+        } else {
+            return nullptr; // neither: nobody gets it
         }
-        text = std::move(*said);
     } else {
         text = datadealer::event(e.event, e.payload);
     }

@@ -137,8 +137,18 @@ void datadealer_session::establish() {
     port_.publish_raw(dd::events_exchange, user, dd::kick_message(listener_id_));
     // DataDealer's own subscriptions: not the client's to choose, so no exchange policy
     // applies; the session's limits do.
-    core_.subscribe(dd::events_exchange, dd::broadcast_key, true);
-    core_.subscribe(dd::events_exchange, user, true);
+    using result = session_core::subscribe_result;
+    for (const auto& key : {std::string(dd::broadcast_key), user}) {
+        if (const auto r = core_.subscribe(dd::events_exchange, key, true);
+            r != result::subscribed && r != result::already_subscribed) {
+            refuse(
+                "subscription_refused",
+                "the node's limits refused the subscription to " + key +
+                    " (limits.max_subscriptions_per_session, max_subscription_bytes_per_session)");
+            port_.close(ws::close_code::policy_violation, "subscription refused");
+            return;
+        }
+    }
     send(dd::event("established", "{}"));
 }
 
