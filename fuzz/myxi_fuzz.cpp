@@ -1,23 +1,13 @@
 // libFuzzer: the Myxi action parser and the publish-request parser on arbitrary bytes.
 // Whatever they accept must render into JSON that parses again.
 #include "dialects/myxi/myxi_protocol.hpp"
+#include "must_be_json.hpp"
 #include "protocol/publish_request.hpp"
 
 #include <cstdint>
 #include <cstdlib>
 #include <simdjson.h>
 #include <string_view>
-
-namespace {
-
-void must_be_json(const std::string& text) {
-    simdjson::dom::parser parser;
-    if (parser.parse(text).error() != simdjson::SUCCESS) {
-        std::abort();
-    }
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -1,22 +1,12 @@
 // libFuzzer: a Piped client's message. Whatever it is, it parses to a method call or to an
 // error text, and everything rendered from either is JSON.
 #include "dialects/piped/piped_protocol.hpp"
+#include "must_be_json.hpp"
 
 #include <cstdint>
 #include <cstdlib>
 #include <simdjson.h>
 #include <string_view>
-
-namespace {
-
-void must_be_json(const std::string& text) {
-    thread_local simdjson::dom::parser parser;
-    if (parser.parse(text).error() != simdjson::SUCCESS) {
-        std::abort();
-    }
-}
-
-} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
