@@ -22,6 +22,9 @@ struct exchange_settings {
     bool declare = true; // false: someone else declares it; the node only checks it exists
     // The Redis channel of an event: {exchange} and {routing_key} are replaced.
     std::string channel = "{exchange}:{routing_key}";
+    // Carries another design's own messages (Plezi 0.12's YAML): each body is delivered as it
+    // came, in `payload`, with no event name, instead of being read as an event.
+    bool raw = false;
 };
 
 // Piped's own RabbitMQ objects for this node (pulyavin/piped: src/rabbit.js), so that an

@@ -3,6 +3,7 @@
 #include "dialects/echo/echo_dialect.hpp"
 #include "dialects/myxi/myxi_dialect.hpp"
 #include "dialects/piped/piped_dialect.hpp"
+#include "dialects/plezi/plezi_dialect.hpp"
 
 #include <array>
 
@@ -12,9 +13,10 @@ namespace {
 const myxi_dialect myxi;
 const echo_dialect echo;
 const piped_dialect piped;
+const plezi_dialect plezi;
 
 // One line per dialect. The order is the dialects' ids; append, never reorder mid-release.
-constexpr std::array<const dialect*, 3> all = {&myxi, &echo, &piped};
+constexpr std::array<const dialect*, 4> all = {&myxi, &echo, &piped, &plezi};
 static_assert(all.size() <= max_dialects, "raise max_dialects in pubsub/topic.hpp");
 
 } // namespace
