@@ -83,9 +83,20 @@ TEST(plezi_redis_protocol, ruby_objects_deep_nesting_and_alias_bombs_are_refused
     EXPECT_EQ(ruby_yaml_to_json(bomb), std::nullopt);
 }
 
+TEST(plezi_redis_protocol, yaml_that_is_not_utf_8_is_refused) {
+    EXPECT_EQ(ruby_yaml_to_json("---\n:type: Chat\xd6"
+                                "Controller\n"),
+              std::nullopt);
+    // NUL bytes would make yaml-cpp read UTF-32.
+    EXPECT_EQ(ruby_yaml_to_json(std::string("\x1e\0\0\0--- x", 9)), std::nullopt);
+}
+
 TEST(plezi_redis_protocol, plain_scalars_become_json_types_as_psych_reads_them) {
     EXPECT_EQ(ruby_yaml_to_json("[1, -2.5, true, no, ~, '7', 007, :sym, text]"),
               R"([1,-2.5,true,false,null,"7","007","sym","text"])");
+    // Numbers JSON readers cannot hold stay strings.
+    EXPECT_EQ(ruby_yaml_to_json("[32E327, 1234567890123456789012]"),
+              R"(["32E327","1234567890123456789012"])");
 }
 
 } // namespace

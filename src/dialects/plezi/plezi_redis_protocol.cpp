@@ -3,6 +3,9 @@
 #include "protocol/json_text.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
@@ -69,7 +72,18 @@ bool is_json_number(std::string_view s) {
             return false;
         }
     }
-    return i == s.size();
+    if (i != s.size()) {
+        return false;
+    }
+    // And one a JSON reader takes: an integer of at most 18 digits (it fits 64 bits), or a
+    // finite double (32E327 is not). Others stay strings.
+    const bool integral = s.find_first_of(".eE") == std::string_view::npos;
+    if (integral) {
+        return s.size() - integer <= 18;
+    }
+    errno = 0;
+    const double value = std::strtod(std::string(s).c_str(), nullptr);
+    return errno != ERANGE && std::isfinite(value);
 }
 
 // Writes `node` as JSON; false when it is not plain data or the result would be too large.
@@ -168,13 +182,17 @@ std::optional<std::string> text_member(simdjson::dom::object& o, std::string_vie
 } // namespace
 
 std::optional<std::string> ruby_yaml_to_json(std::string_view yaml) {
-    if (yaml.size() > max_redis_message_bytes) {
+    // Psych writes UTF-8. Anything else is refused: JSON text is UTF-8, and yaml-cpp would read
+    // NUL bytes as UTF-16 or UTF-32 and make code points UTF-8 has none for.
+    if (yaml.size() > max_redis_message_bytes || yaml.find('\0') != std::string_view::npos ||
+        !simdjson::validate_utf8(yaml.data(), yaml.size())) {
         return std::nullopt;
     }
     try {
         const YAML::Node root = YAML::Load(std::string(yaml));
         std::string out;
-        if (!write_json(root, out, 0) || out.size() > max_redis_message_bytes) {
+        if (!write_json(root, out, 0) || out.size() > max_redis_message_bytes ||
+            !simdjson::validate_utf8(out.data(), out.size())) {
             return std::nullopt;
         }
         return out;
