@@ -93,6 +93,21 @@ void check_endpoint_path(std::string_view path, const std::string& key) {
     }
 }
 
+// A key the node does not know is the dialect's to take or refuse: a string, boolean or
+// integer, as every dialect option is.
+decltype(dialect_option::value) option_value(const toml::node& v, const std::string& key) {
+    if (const auto* b = v.as_boolean()) {
+        return b->get();
+    }
+    if (const auto* i = v.as_integer()) {
+        return i->get();
+    }
+    if (const auto* s = v.as_string()) {
+        return s->get();
+    }
+    fail(key, "unknown key (a dialect's settings are strings, booleans or integers)");
+}
+
 void apply_endpoints(config& c, const toml::node& node) {
     if (!node.is_array_of_tables()) {
         fail("endpoints", "must be an array of tables: [[endpoints]]");
@@ -128,11 +143,17 @@ void apply_endpoints(config& c, const toml::node& node) {
                 }
                 e.credentials.by_backend = how == "backend";
             } else {
-                fail(key, "unknown key");
+                e.options.push_back({std::string(k.str()), option_value(v, key)});
             }
         }
         if (e.path.empty()) {
             fail(fmt::format("endpoints[{}].path", index), "is required");
+        }
+        // After the loop: the table's keys come in any order, "dialect" among them.
+        for (const auto& o : e.options) {
+            if (auto problem = dialects()[e.dialect]->option_problem(o)) {
+                fail(fmt::format("endpoints[{}].{}", index, o.key), *problem);
+            }
         }
         c.endpoints.push_back(std::move(e));
         ++index;
@@ -417,10 +438,6 @@ void validate(config& c) {
                 "config: endpoints[{}].credentials: the path {} has no {{{}}} parameter", i, e.path,
                 e.credentials.name));
         }
-        if (e.credentials.by_backend && !e.credentials.required()) {
-            throw config_error(fmt::format(
-                "config: endpoints[{}].verify: needs credentials (where the token is)", i));
-        }
         if (e.credentials.by_backend && c.backend.url.empty() && c.backend.queue.empty()) {
             throw config_error(fmt::format(
                 "config: endpoints[{}].verify: \"backend\" needs [backend] url or queue", i));
@@ -451,7 +468,7 @@ void validate(config& c) {
                 settings.channel = std::string(own.redis_channel);
             }
             // The format is the design's, whatever [exchanges] says of the exchange.
-            settings.foreign_bodies = own.foreign_bodies;
+            settings.raw = own.raw;
         }
     }
     // Events addressed to sessions (docs/backend.md#addressing): routing keys are names.
@@ -460,6 +477,20 @@ void validate(config& c) {
         declare_own(name, exchange_kind::direct);
     }
     apply_piped_topology(c);
+    // A dialect's foreign channels (Plezi 0.12's Redis channels): the channel is the routing
+    // key, and each body is delivered as it came, for the dialect to read.
+    for (const auto& e : c.endpoints) {
+        const auto name = dialects()[e.dialect]->foreign_exchange();
+        if (name.empty()) {
+            continue;
+        }
+        std::erase_if(c.bus.exchanges, [&](const auto& x) { return x.name == name; });
+        exchange_settings foreign;
+        foreign.name = std::string(name);
+        foreign.channel = "{routing_key}";
+        foreign.raw = true;
+        c.bus.exchanges.push_back(std::move(foreign));
+    }
     if (!c.backend.url.empty() && !c.backend.queue.empty()) {
         throw config_error("config: backend.queue: set url (HTTP) or queue (the broker), not both");
     }

@@ -8,6 +8,7 @@
 #include "bus/bus.hpp"
 #include "bus/bus_settings.hpp"
 #include "pubsub/topic.hpp"
+#include "session/dialect_options.hpp"
 #include "session/session_env.hpp"
 #include "transport/upgrade_credentials.hpp"
 #include "util/limits.hpp"
@@ -29,6 +30,7 @@ struct endpoint_config {
     std::string path;
     dialect_id dialect = 0;           // index in the dialect registry; 0 is Myxi
     endpoint_credentials credentials; // required before the upgrade, when set
+    dialect_options options;          // the table's other keys, as the dialect accepted them
 };
 
 struct config {

@@ -139,7 +139,7 @@ server::server(config settings)
     for (const auto& e : settings_.endpoints) {
         transport_->endpoint_paths.push_back(e.path);
         transport_->endpoints.push_back(
-            {dialects()[e.dialect], e.dialect, first_label[e.dialect], e.credentials});
+            {dialects()[e.dialect], e.dialect, first_label[e.dialect], e.credentials, e.options});
     }
 
     for (unsigned i = 0; i < settings_.threads; ++i) {
@@ -164,6 +164,14 @@ server::server(config settings)
         shard_views_, session_ids_, live_, transport_->addressing, transport_->endpoint_paths,
         endpoint_dialects_, rules_.lifecycle, *bus_, backend_.get()});
     addresses_->declare_interest();
+    std::vector<foreign_router::endpoint> foreign_endpoints;
+    for (const auto& e : settings_.endpoints) {
+        foreign_endpoints.push_back({e.path, e.dialect, &e.options});
+    }
+    foreign_ = std::make_unique<foreign_router>(foreign_endpoints, settings_.threads,
+                                                session_ids_.node_id(), transport_->addressing,
+                                                *addresses_);
+    foreign_->declare_interest(*bus_);
     bus_->on_mail([this](std::string_view identity, std::vector<std::string>& bodies) {
         addresses_->hand_out_mail(identity, bodies);
     });
@@ -204,7 +212,7 @@ tcp::endpoint server::local_endpoint() const {
 
 void server::fan_out(const bus_event& e, const interest::wanted& wanted,
                      std::span<const interest::reached> reached) {
-    if (addresses_->route(e, wanted)) {
+    if (addresses_->route(e, wanted) || foreign_->route(e)) {
         return;
     }
     const auto event =

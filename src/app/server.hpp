@@ -2,6 +2,7 @@
 
 #include "app/address_router.hpp"
 #include "app/config.hpp"
+#include "app/foreign_router.hpp"
 #include "auth/exchange_policies.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "bus/bus_settings.hpp"
@@ -67,6 +68,7 @@ private:
     std::vector<dialect_id> endpoint_dialects_; // index = endpoint index
     live_sessions live_;
     std::unique_ptr<address_router> addresses_;
+    std::unique_ptr<foreign_router> foreign_; // dialects' foreign channels (Plezi 0.12's Redis)
     std::unique_ptr<listener> listener_;
     // After shards_, so destroyed before them: requests still held by the back end hold the
     // connections that asked, whose sockets belong to the shards.

@@ -22,9 +22,10 @@ struct exchange_settings {
     bool declare = true; // false: someone else declares it; the node only checks it exists
     // The Redis channel of an event: {exchange} and {routing_key} are replaced.
     std::string channel = "{exchange}:{routing_key}";
-    // A dialect's own exchange whose messages are in its design's format (dialect.hpp,
-    // own_exchange): brokers hand each one on whole, as the payload of an event without a name.
-    bool foreign_bodies = false;
+    // Carries another design's own messages (DataDealer's {"action",…}, Plezi 0.12's YAML):
+    // each body is delivered as it came, in `payload`, with no event name, instead of being read
+    // as an event (dialect.hpp: own_exchange, foreign_exchange).
+    bool raw = false;
 };
 
 // Piped's own RabbitMQ objects for this node (pulyavin/piped: src/rabbit.js), so that an

@@ -4,6 +4,7 @@
 #include "dialects/echo/echo_dialect.hpp"
 #include "dialects/myxi/myxi_dialect.hpp"
 #include "dialects/piped/piped_dialect.hpp"
+#include "dialects/plezi/plezi_dialect.hpp"
 
 #include <array>
 
@@ -14,9 +15,10 @@ const myxi_dialect myxi;
 const echo_dialect echo;
 const piped_dialect piped;
 const datadealer_dialect datadealer;
+const plezi_dialect plezi;
 
 // One line per dialect. The order is the dialects' ids; append, never reorder mid-release.
-constexpr std::array<const dialect*, 4> all = {&myxi, &echo, &piped, &datadealer};
+constexpr std::array<const dialect*, 5> all = {&myxi, &echo, &piped, &datadealer, &plezi};
 static_assert(all.size() <= max_dialects, "raise max_dialects in pubsub/topic.hpp");
 
 } // namespace

@@ -2,15 +2,20 @@
 // The plug-in seam: a dialect is the language spoken on an endpoint. Each one lives in its own
 // folder under src/dialects/ and is listed once in src/dialects/registry.cpp.
 
+#include "protocol/addressing.hpp"
 #include "pubsub/topic.hpp"
+#include "session/dialect_options.hpp"
 #include "session/session_core.hpp"
 #include "session/session_env.hpp"
 #include "session/session_port.hpp"
 #include "session/upgrade_request.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -55,7 +60,13 @@ struct own_exchange {
     std::string_view redis_channel = {};
     // Its messages are in the design's own format, not Herald's events: each one received is
     // handed to the dialect whole, as the payload of an event without a name.
-    bool foreign_bodies = false;
+    bool raw = false;
+};
+
+// One of the node's endpoints of a dialect, as the dialect's foreign channels see it.
+struct endpoint_view {
+    std::string_view path; // as configured
+    const dialect_options* options;
 };
 
 // A dialect: stateless, shared by every session and thread.
@@ -69,11 +80,33 @@ public:
     // Exchanges the dialect uses for itself (Piped: the events addressed to a token): closed to
     // clients' subscriptions unless [exchanges] declares them, and declared on the broker.
     virtual std::span<const own_exchange> own_exchanges() const { return {}; }
+    // Why an endpoint's option (a key of its [[endpoints]] table) is refused, worded for the
+    // start-up error line; nullopt when the dialect takes it. Checked once, at start.
+    virtual std::optional<std::string> option_problem(const dialect_option&) const {
+        return "unknown key";
+    }
     virtual std::unique_ptr<dialect_session> open(session_port& port, const session_env& env,
                                                   const upgrade_request& request) const = 0;
     // The event as a complete WebSocket text frame for this dialect's sessions, built once per
     // event and shared; null for a dialect that takes no events. Runs on the bus thread.
     virtual shared_frame render(const event_view&) const { return nullptr; }
+
+    // Channels of another design's own (Plezi 0.12's Redis channels) that the node listens to
+    // for this dialect's endpoints: routing keys on foreign_exchange(), which the bus delivers
+    // as they came (exchange_settings::raw). Asked once at start; none by default.
+    virtual std::string_view foreign_exchange() const { return {}; }
+    virtual std::vector<std::string> foreign_channels(std::span<const endpoint_view>,
+                                                      std::uint16_t /*node*/) const {
+        return {};
+    }
+    // One message of those channels as sends the node's addressing routes to its own sessions
+    // (never through the broker again: every node hears the channel itself). Pure; none when
+    // the message is not for this node or says too little. Runs on the bus thread.
+    virtual std::vector<addressing::send_request> read_foreign(std::string_view /*body*/,
+                                                               std::span<const endpoint_view>,
+                                                               std::uint16_t /*node*/) const {
+        return {};
+    }
 };
 
 } // namespace herald

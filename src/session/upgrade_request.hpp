@@ -4,6 +4,7 @@
 // dialect's open() runs, so a dialect copies what it keeps.
 
 #include "auth/identity.hpp"
+#include "session/dialect_options.hpp"
 
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct upgrade_request {
     std::string_view remote_address;
     // Who the client is, when the endpoint checked credentials before the upgrade; else null.
     const identity* who = nullptr;
+    // The endpoint's options for its dialect (checked at start by option_problem); never null
+    // once the transport fills the request.
+    const dialect_options* options = nullptr;
 
     std::optional<std::string_view> path_param(std::string_view name) const;
     // Case-insensitive, as HTTP field names are; the first of repeated fields.

@@ -127,7 +127,7 @@ bool http_connection::try_upgrade(std::string_view path) {
     }
 
     const auto& credentials = node_.endpoints[match->index].credentials;
-    if (!credentials.required()) {
+    if (!credentials.required() && !credentials.by_backend) {
         open_session(path, nullptr);
         return true;
     }
@@ -135,6 +135,11 @@ bool http_connection::try_upgrade(std::string_view path) {
     const std::string remote = remote_address();
     const upgrade_request context = upgrade_context(path, *match, remote);
     auto token = find_credential(credentials, context);
+    if (!credentials.required()) {
+        // The back end decides every upgrade, with no token (Plezi's pre_connect).
+        ask_backend_to_connect(match->index, context, std::nullopt);
+        return true;
+    }
     if (!token) {
         respond(
             json_error(401, "credentials_required",
@@ -166,6 +171,7 @@ upgrade_request http_connection::upgrade_context(std::string_view path, const en
         context.query = target.substr(q + 1);
     }
     context.path_params = match.params;
+    context.options = &node_.endpoints[match.index].options;
     for (const auto& field : request) {
         context.headers.emplace_back(field.name_string(), field.value());
     }
@@ -204,9 +210,14 @@ void http_connection::open_session(std::string_view path, const identity* who) {
 // The back end decides (a connect request); meanwhile nothing is read and the connection
 // waits at most the back end's timeout (plus a moment for its answer to come back here).
 void http_connection::ask_backend_to_connect(std::size_t endpoint_index,
-                                             const upgrade_request& context, std::string token) {
+                                             const upgrade_request& context,
+                                             std::optional<std::string> token) {
     std::string members = R"(,"token":)";
-    json_text::append_string(members, token);
+    if (token) {
+        json_text::append_string(members, *token);
+    } else {
+        members += "null";
+    }
     members += R"(,"path":)";
     json_text::append_string(members, context.path);
     members += R"(,"query":)";
@@ -244,6 +255,16 @@ void http_connection::on_connect_answer(backend_reply reply) {
         break;
     }
     auto& answer = outcome.answer;
+    std::string_view path = reader_.request().target();
+    path = path.substr(0, path.find('?'));
+    // Without credentials the back end only decides (Plezi's pre_connect): allow: true opens
+    // the session, as that identity when it names one.
+    const auto match = match_endpoint(node_.endpoint_paths, path);
+    const bool decide_only = match && !node_.endpoints[match->index].credentials.required();
+    if (decide_only && answer.allow == true && !answer.identity) {
+        open_session(path, nullptr);
+        return;
+    }
     if (answer.allow == false || !answer.identity) {
         respond(json_error(403, "refused",
                            answer.reason.value_or(answer.allow == false
@@ -252,8 +273,6 @@ void http_connection::on_connect_answer(backend_reply reply) {
                 false);
         return;
     }
-    std::string_view path = reader_.request().target();
-    path = path.substr(0, path.find('?'));
     const identity who{*answer.identity, std::move(answer.grants), {}};
     open_session(path, &who);
 }

@@ -37,7 +37,7 @@ private:
     // The upgrade's last step: hands the socket to a WebSocket session of the endpoint.
     void open_session(std::string_view path, const identity* who);
     void ask_backend_to_connect(std::size_t endpoint_index, const upgrade_request& context,
-                                std::string token);
+                                std::optional<std::string> token);
     void on_connect_answer(backend_reply reply);
     upgrade_request upgrade_context(std::string_view path, const endpoint_match& match,
                                     const std::string& remote) const;

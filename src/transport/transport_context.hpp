@@ -28,6 +28,7 @@ struct endpoint {
     dialect_id id;                      // the dialect's index in the registry
     std::size_t first_action_label;     // the dialect's first row of herald_actions_total
     endpoint_credentials credentials{}; // checked before the upgrade, when required
+    dialect_options options{};          // the endpoint's settings for its dialect
 };
 
 // Node-wide; built before the shards start and immutable afterwards, except `draining`.

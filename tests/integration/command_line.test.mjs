@@ -44,6 +44,12 @@ test('a bad config key or value fails at start with one line naming it', () => {
     ['[exchanges.w]\nchannel = "{exchange}"\n', 'exchanges.w.channel'],
     ['[exchanges.w]\ntype = "headers"\n', 'exchanges.w.type'],
     ['[bus]\nurl = 5\n', 'bus.url'],
+    // A dialect's own keys: unknown ones, wrong values, and one of Plezi's on another dialect.
+    ['[[endpoints]]\npath = "/p"\ndialect = "plezi"\nautodispatch = true\n', 'endpoints[0].autodispatch'],
+    ['[[endpoints]]\npath = "/p"\ndialect = "plezi"\nunknown_event = "ignore"\n', 'endpoints[0].unknown_event'],
+    ['[[endpoints]]\npath = "/p"\ndialect = "plezi"\nauto_dispatch = "yes"\n', 'endpoints[0].auto_dispatch'],
+    ['[[endpoints]]\nauto_dispatch = true\npath = "/p"\ndialect = "myxi"\n', 'endpoints[0].auto_dispatch'],
+    ['[[endpoints]]\npath = "/p"\ndialect = "plezi"\ncontroller = ""\n', 'endpoints[0].controller'],
   ]) {
     const file = join(dir, 'herald.toml');
     writeFileSync(file, text);

@@ -49,7 +49,7 @@ amqp_io_thread::amqp_io_thread(std::vector<amqp_endpoint> endpoints, std::string
     , events_(events)
     , declarer_(settings) {
     for (const auto& e : settings_.exchanges) {
-        if (e.foreign_bodies) {
+        if (e.raw) {
             foreign_.insert(e.name);
         }
     }

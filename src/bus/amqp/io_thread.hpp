@@ -88,7 +88,7 @@ private:
     std::string at_broker(std::string_view why) const;
 
     const std::vector<amqp_endpoint> endpoints_;
-    // Exchanges whose messages are handed on whole (bus_settings: foreign_bodies).
+    // Exchanges whose messages are handed on whole (bus_settings: raw).
     std::set<std::string, std::less<>> foreign_;
     const std::string unusable_;
     const bus_settings settings_;

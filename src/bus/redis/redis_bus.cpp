@@ -55,7 +55,7 @@ redis_bus::redis_bus(bus_settings settings, net::any_io_executor executor)
     , publish_timer_(executor_) {
     // Each template is parsed once, here, not on every publish.
     for (const auto& e : settings_.exchanges) {
-        exchange_rule rule{e.kind, template_or_fallback(e), e.foreign_bodies};
+        exchange_rule rule{e.kind, template_or_fallback(e), e.raw};
         if (e.name == "*") {
             other_rule_ = std::move(rule);
         } else {
@@ -433,7 +433,7 @@ void redis_bus::deliver(std::vector<std::pair<std::string, std::string>> topics,
         if (phase_ != phase::ready || !wants(exchange, routing_key)) {
             continue;
         }
-        if (rule_of(exchange).foreign_bodies) {
+        if (rule_of(exchange).raw) {
             if (callbacks_.on_event) {
                 callbacks_.on_event(bus_event{exchange, routing_key, {}, std::string(body), {}});
             }

@@ -79,7 +79,7 @@ private:
     struct exchange_rule {
         exchange_kind kind = exchange_kind::direct;
         redis_channel_template naming;
-        bool foreign_bodies = false; // bus_settings: handed on whole, not parsed
+        bool raw = false; // bodies are delivered as they came (exchange_settings::raw)
     };
     // An exchange this connection subscribes to, with its subscribed keys.
     struct exchange_state {
