@@ -9,6 +9,7 @@
 #include "bus/bus_settings.hpp"
 #include "pubsub/topic.hpp"
 #include "session/session_env.hpp"
+#include "transport/sockjs_registry.hpp"
 #include "transport/upgrade_credentials.hpp"
 #include "util/limits.hpp"
 
@@ -29,6 +30,7 @@ struct endpoint_config {
     std::string path;
     dialect_id dialect = 0;           // index in the dialect registry; 0 is Myxi
     endpoint_credentials credentials; // required before the upgrade, when set
+    std::string sockjs_prefix;        // also served over SockJS under it; empty: not
 };
 
 struct config {
@@ -41,6 +43,7 @@ struct config {
     std::string log_level = "info";
     herald::limits limits;
     std::vector<endpoint_config> endpoints{{"/pushwss", 0}};
+    sockjs_settings sockjs; // [sockjs]
     // Declared exchanges. Empty: every exchange is public (zero set-up); "*" sets the policy of
     // every exchange not named.
     std::map<std::string, exchange_access, std::less<>> exchanges;
