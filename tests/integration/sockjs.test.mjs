@@ -7,8 +7,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import WebSocket from 'ws';
-import { startHerald, within, eventually, publish } from '../lib/herald.mjs';
+import { startHerald, within, eventually, publish, heraldBinary } from '../lib/herald.mjs';
 
 const config = `
 [[endpoints]]
@@ -284,4 +288,27 @@ test('raw websocket under the prefix speaks the dialect as a plain WebSocket', a
 test('a GET of a websocket path without an upgrade gets 400', async () => {
   const answer = await request('GET', '/__sockjs__/000/abc/websocket');
   assert.deepEqual([answer.status, answer.body], [400, 'Can "Upgrade" only to "WebSocket".']);
+});
+
+test('a SockJS prefix that is taken, hides a path, or comes with credentials stops Herald at start', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-sockjs-config-'));
+  const refusal = (text) => {
+    const file = join(dir, 'herald.toml');
+    writeFileSync(file, text);
+    const run = spawnSync(heraldBinary, ['--config', file, '--port', '0', '--bind', '127.0.0.1'], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(run.status, 2, run.stderr); // a configuration error
+    return run.stderr;
+  };
+  try {
+    const twice = '[[endpoints]]\npath = "/a"\nsockjs = true\n[[endpoints]]\npath = "/b"\nsockjs = true\n';
+    assert.match(refusal(twice), /endpoints\[1\]\.sockjs: \/__sockjs__ is already the SockJS prefix of endpoints\[0\]/);
+    assert.match(refusal('[[endpoints]]\npath = "/s/x"\n[[endpoints]]\npath = "/b"\nsockjs = "/s"\n'), /would hide the endpoint \/s\/x/);
+    assert.match(refusal('[[endpoints]]\npath = "/b"\nsockjs = "/api"\n'), /would hide the HTTP API path \/api\/publish/);
+    assert.match(refusal('[[endpoints]]\npath = "/b"\nsockjs = "/x/"\n'), /endpoints\[0\]\.sockjs: must be true, false or a path/);
+    assert.match(refusal('[[endpoints]]\npath = "/b/{token}"\ncredentials = "path:token"\nsockjs = true\n'), /cannot be served over SockJS yet/);
+    assert.match(refusal('[sockjs]\nheartbeat_seconds = 0\n'), /sockjs\.heartbeat_seconds/);
+    assert.match(refusal('[sockjs]\nbogus = 1\n'), /sockjs\.bogus: unknown key/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
