@@ -62,7 +62,7 @@ const poll = (prefix, id) => request('POST', `${prefix}/000/${id}/xhr`);
 const sendMessages = (prefix, id, body) => request('POST', `${prefix}/000/${id}/xhr_send`, { body });
 
 // A streaming response read as it arrives: next(text) waits until the body so far contains it.
-function openStream(path, method) {
+function openStream(path, method, on = node) {
   let text = '';
   const waiters = [];
   let ended = false;
@@ -74,7 +74,7 @@ function openStream(path, method) {
     }
   };
   const response = new Promise((resolve, reject) => {
-    const req = http.request(node.url(path), { method, agent: false }, (res) => {
+    const req = http.request(on.url(path), { method, agent: false }, (res) => {
       res.setEncoding('utf8');
       res.on('data', (chunk) => { text += chunk; check(); });
       res.on('end', () => { ended = true; check(); });
@@ -241,6 +241,28 @@ test('sessions whose ids hash to either shard all work, whichever shard accepts 
     await sendMessages('/__sockjs__', id, JSON.stringify([id]));
     assert.equal((await poll('/__sockjs__', id)).body, `a["${id}"]\n`);
   }));
+});
+
+test('a waiting receiver gets an h frame after heartbeat_seconds without a frame', async () => {
+  const other = await startHerald({ config: '[[endpoints]]\npath = "/echo"\ndialect = "echo"\nsockjs = true\n[sockjs]\nheartbeat_seconds = 1\n' });
+  try {
+    const id = newSession();
+    const stream = openStream(`/__sockjs__/000/${id}/xhr_streaming`, 'POST', other);
+    await stream.next('o\n');
+    await stream.next('o\nh\n');
+  } finally {
+    assert.equal((await other.stop()).code, 0);
+  }
+});
+
+test('at shutdown the receiver of a session gets c[1001,"shutdown"] and the node exits', async () => {
+  const other = await startHerald({ config: '[[endpoints]]\npath = "/echo"\ndialect = "echo"\nsockjs = true\n' });
+  const stream = openStream(`/__sockjs__/000/${newSession()}/xhr_streaming`, 'POST', other);
+  await stream.next('o\n');
+  const stopped = other.stop();
+  await stream.next('o\nc[1001,"shutdown"]\n');
+  await stream.ended();
+  assert.equal((await stopped).code, 0);
 });
 
 // A WebSocket whose messages are queued; next() takes the first.
