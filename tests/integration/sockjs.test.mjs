@@ -166,13 +166,14 @@ test('a bad session id or an unknown transport gets 404', async () => {
   assert.equal((await request('GET', '/__sockjs__/000/abc/jsonp')).status, 404);
 });
 
-test('a second receiver while one waits gets c[2010,"Another connection still open"]', async () => {
+test('a second receiver while one is attached gets c[2010,"Another connection still open"]', async () => {
   const id = newSession();
-  await poll('/__sockjs__', id);
-  const first = poll('/__sockjs__', id);
-  await eventually(async () => (await poll('/__sockjs__', id)).body === 'c[2010,"Another connection still open"]\n', 'the second poll to be refused');
+  const stream = openStream(`/__sockjs__/000/${id}/xhr_streaming`, 'POST');
+  await stream.next('o\n'); // the stream is the session's receiver now
+  assert.equal((await poll('/__sockjs__', id)).body, 'c[2010,"Another connection still open"]\n');
   await sendMessages('/__sockjs__', id, '["still mine"]');
-  assert.equal((await first).body, 'a["still mine"]\n');
+  await stream.next('o\na["still mine"]\n');
+  (await stream.response).destroy();
 });
 
 test('a message over max_message_bytes closes the session; polling it then answers the close frame', async () => {
