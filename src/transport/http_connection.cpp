@@ -105,7 +105,6 @@ void http_connection::on_request() {
 
 bool http_connection::try_upgrade(std::string_view path) {
     const auto match = match_endpoint(node_.endpoint_paths, path);
-    const auto& request = reader_.request();
     if (!match) {
         // Not the demo page or any other HTTP answer: a WebSocket client at the wrong path
         // should see why it failed.

@@ -195,6 +195,21 @@ void serve_here(shard& owner, tcp::socket socket, transport_context& node, std::
     exchange->receive_from(std::move(session));
 }
 
+// A socket descriptor between two shards: closed if it never arrives (the owner stopped first,
+// and its io_context dropped the handler).
+struct descriptor_in_transit {
+    int fd;
+    explicit descriptor_in_transit(int d)
+        : fd(d) {}
+    descriptor_in_transit(const descriptor_in_transit&) = delete;
+    descriptor_in_transit& operator=(const descriptor_in_transit&) = delete;
+    ~descriptor_in_transit() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+};
+
 } // namespace
 
 void serve_sockjs_session(shard& here, tcp::socket socket, transport_context& node,
@@ -217,16 +232,16 @@ void serve_sockjs_session(shard& here, tcp::socket socket, transport_context& no
         return;
     }
     net::post(owner.context(),
-              [&owner, &node, fd, protocol, endpoint = target.endpoint, id = std::string(id),
-               kind = target.route.kind, request = std::make_shared<http_request>(request),
-               remote = std::move(remote)] {
+              [&owner, &node, held = std::make_shared<descriptor_in_transit>(fd), protocol,
+               endpoint = target.endpoint, id = std::string(id), kind = target.route.kind,
+               request = std::make_shared<http_request>(request), remote = std::move(remote)] {
                   tcp::socket moved(owner.context());
                   error_code assign_error;
-                  moved.assign(protocol, fd, assign_error);
+                  moved.assign(protocol, held->fd, assign_error);
                   if (assign_error) {
-                      ::close(fd);
-                      return;
+                      return; // the holder closes the descriptor
                   }
+                  held->fd = -1; // the socket owns it now
                   serve_here(owner, std::move(moved), node, endpoint, id, kind, *request, remote);
               });
 }
