@@ -2,6 +2,7 @@
 
 #include "app/config_backend.hpp"
 #include "app/config_piped.hpp"
+#include "app/config_sockjs.hpp"
 #include "app/toml_values.hpp"
 #include "bus/redis/channel_template.hpp"
 #include "dialects/registry.hpp"
@@ -142,6 +143,8 @@ void apply_endpoints(config& c, const toml::node& node) {
                     fail(key, "must be \"jwt\" or \"backend\"");
                 }
                 e.credentials.by_backend = how == "backend";
+            } else if (k == "sockjs") {
+                e.sockjs_prefix = sockjs_prefix_of(v, key);
             } else {
                 e.options.push_back({std::string(k.str()), option_value(v, key)});
             }
@@ -291,6 +294,8 @@ void apply_toml_file(config& c, const std::string& path) {
             apply_limits(c.limits, table(v, key));
         } else if (key == "endpoints") {
             apply_endpoints(c, v);
+        } else if (key == "sockjs") {
+            apply_sockjs(c, table(v, key));
         } else if (key == "exchanges") {
             apply_exchanges(c, table(v, key));
         } else if (key == "auth") {
@@ -410,6 +415,7 @@ void validate(config& c) {
     if (c.threads > 64) {
         throw config_error("config: threads: must be at most 64");
     }
+    validate_sockjs(c);
     for (std::size_t i = 0; i < c.endpoints.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
             if (c.endpoints[i].path == c.endpoints[j].path) {

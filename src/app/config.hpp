@@ -10,6 +10,7 @@
 #include "pubsub/topic.hpp"
 #include "session/dialect_options.hpp"
 #include "session/session_env.hpp"
+#include "transport/sockjs_registry.hpp"
 #include "transport/upgrade_credentials.hpp"
 #include "util/limits.hpp"
 
@@ -31,6 +32,7 @@ struct endpoint_config {
     dialect_id dialect = 0;           // index in the dialect registry; 0 is Myxi
     endpoint_credentials credentials; // required before the upgrade, when set
     dialect_options options;          // the table's other keys, as the dialect accepted them
+    std::string sockjs_prefix;        // also served over SockJS under it; empty: not
 };
 
 struct config {
@@ -43,6 +45,7 @@ struct config {
     std::string log_level = "info";
     herald::limits limits;
     std::vector<endpoint_config> endpoints{{"/pushwss", 0}};
+    sockjs_settings sockjs; // [sockjs]
     // Declared exchanges. Empty: every exchange is public (zero set-up); "*" sets the policy of
     // every exchange not named.
     std::map<std::string, exchange_access, std::less<>> exchanges;

@@ -9,6 +9,7 @@
 #include "protocol/addressing.hpp"
 #include "shard/shard.hpp"
 #include "transport/listener.hpp"
+#include "transport/sockjs_registry.hpp"
 #include "transport/touch_rounds.hpp"
 #include "transport/transport_context.hpp"
 #include "util/log.hpp"
@@ -138,8 +139,8 @@ server::server(config settings)
     transport_->backend_limits = settings_.backend;
     for (const auto& e : settings_.endpoints) {
         transport_->endpoint_paths.push_back(e.path);
-        transport_->endpoints.push_back(
-            {dialects()[e.dialect], e.dialect, first_label[e.dialect], e.credentials, e.options});
+        transport_->endpoints.push_back({dialects()[e.dialect], e.dialect, first_label[e.dialect],
+                                         e.credentials, e.options, e.sockjs_prefix});
     }
 
     for (unsigned i = 0; i < settings_.threads; ++i) {
@@ -151,6 +152,11 @@ server::server(config settings)
         targets.push_back(s.get());
     }
     shard_views_ = targets;
+    if (std::any_of(settings_.endpoints.begin(), settings_.endpoints.end(),
+                    [](const auto& e) { return !e.sockjs_prefix.empty(); })) {
+        sockjs_ = std::make_unique<sockjs_registry>(targets, settings_.sockjs);
+        transport_->sockjs = sockjs_.get();
+    }
     for (const auto& e : settings_.endpoints) {
         endpoint_dialects_.push_back(e.dialect);
     }

@@ -27,6 +27,7 @@ class touch_rounds;
 class shard;
 struct bus_event;
 struct transport_context;
+class sockjs_registry;
 
 // One node: the shards, the listener, the bus thread, and what they are handed (the rules,
 // the endpoints, the bus port). start() and stop() hold the only start-up and shut-down order.
@@ -62,6 +63,8 @@ private:
     bus_settings bus_settings_;
     std::unique_ptr<bus_thread> bus_;
     std::unique_ptr<transport_context> transport_;
+    // Before shards_, so destroyed after them: sessions leave it as the shards end them.
+    std::unique_ptr<sockjs_registry> sockjs_; // null when no endpoint is served over SockJS
     std::vector<action_label> action_labels_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::vector<shard*> shard_views_;           // the same shards, for the address router

@@ -1,6 +1,6 @@
 #pragma once
-// How a dialect speaks to its client, whatever carries the bytes: a WebSocket connection
-// today, a SockJS stream or polling exchange later. No dialect owns a socket.
+// How a dialect speaks to its client, whatever carries the bytes: a WebSocket connection, or
+// a SockJS session (its polls and streams). No dialect owns a socket.
 
 #include "protocol/backend_message.hpp"
 #include "protocol/frame_codec.hpp"

@@ -5,6 +5,7 @@
 #include "shard/shard.hpp"
 #include "transport/endpoint_match.hpp"
 #include "transport/handshake.hpp"
+#include "transport/sockjs_requests.hpp"
 #include "transport/transport_context.hpp"
 #include "transport/ws_connection.hpp"
 #include "util/log.hpp"
@@ -67,6 +68,10 @@ void http_connection::on_request() {
     const auto& request = reader_.request();
     std::string_view path = request.target();
     path = path.substr(0, path.find('?'));
+    if (auto sockjs = find_sockjs_target(node_, path)) {
+        serve_sockjs(*sockjs);
+        return;
+    }
     if (request.find(http::field::upgrade) != request.end() && try_upgrade(path)) {
         return;
     }
@@ -100,7 +105,6 @@ void http_connection::on_request() {
 
 bool http_connection::try_upgrade(std::string_view path) {
     const auto match = match_endpoint(node_.endpoint_paths, path);
-    const auto& request = reader_.request();
     if (!match) {
         // Not the demo page or any other HTTP answer: a WebSocket client at the wrong path
         // should see why it failed.
@@ -109,26 +113,13 @@ bool http_connection::try_upgrade(std::string_view path) {
             false);
         return true;
     }
-    const auto problem = check_upgrade(
-        {request.method_string(), request[http::field::upgrade], request[http::field::connection],
-         request[http::field::sec_websocket_key], request[http::field::sec_websocket_version]});
-    if (problem) {
-        shard_.metrics()
-            .protocol_errors[static_cast<std::size_t>(protocol_error::bad_handshake)]
-            .add();
-        auto response = json_error(400, "bad_handshake", *problem);
-        response.extra_headers = "Sec-WebSocket-Version: 13\r\n";
-        respond(response, false);
-        return true;
-    }
-    if (node_.draining.load()) {
-        respond(json_error(503, "draining", "the node is shutting down"), false);
+    if (!handshake_acceptable()) {
         return true;
     }
 
     const auto& credentials = node_.endpoints[match->index].credentials;
     if (!credentials.required() && !credentials.by_backend) {
-        open_session(path, nullptr);
+        open_session(path, *match, nullptr);
         return true;
     }
     // Credentials first: a refused client never gets a WebSocket.
@@ -156,8 +147,53 @@ bool http_connection::try_upgrade(std::string_view path) {
         respond(json_error(401, "invalid_credentials", to_string(verified.error())), false);
         return true;
     }
-    open_session(path, &*verified);
+    open_session(path, *match, &*verified);
     return true;
+}
+
+// Answers a refused handshake (and a node shutting down) itself; true when the upgrade may go on.
+bool http_connection::handshake_acceptable() {
+    const auto& request = reader_.request();
+    const auto problem = check_upgrade(
+        {request.method_string(), request[http::field::upgrade], request[http::field::connection],
+         request[http::field::sec_websocket_key], request[http::field::sec_websocket_version]});
+    if (problem) {
+        shard_.metrics()
+            .protocol_errors[static_cast<std::size_t>(protocol_error::bad_handshake)]
+            .add();
+        auto response = json_error(400, "bad_handshake", *problem);
+        response.extra_headers = "Sec-WebSocket-Version: 13\r\n";
+        respond(response, false);
+        return false;
+    }
+    if (node_.draining.load()) {
+        respond(json_error(503, "draining", "the node is shutting down"), false);
+        return false;
+    }
+    return true;
+}
+
+void http_connection::serve_sockjs(const sockjs_target& target) {
+    const auto& request = reader_.request();
+    if (auto answer = sockjs_plain_answer(target, request)) {
+        respond(*answer, request.keep_alive() && keep_alive_);
+        return;
+    }
+    using sockjs::route_kind;
+    const auto kind = target.route.kind;
+    if (kind == route_kind::websocket || kind == route_kind::raw_websocket) {
+        if (handshake_acceptable()) {
+            std::string_view path = request.target();
+            path = path.substr(0, path.find('?'));
+            open_session(path, {target.endpoint, {}}, nullptr,
+                         kind == route_kind::websocket ? ws_connection::framing::sockjs
+                                                       : ws_connection::framing::plain);
+        }
+        return;
+    }
+    std::string remote = remote_address(); // before the socket moves
+    serve_sockjs_session(shard_, std::move(socket_), node_, target, request, std::move(remote));
+    finish();
 }
 
 upgrade_request http_connection::upgrade_context(std::string_view path, const endpoint_match& match,
@@ -195,13 +231,14 @@ std::string http_connection::remote_address() const {
     return remote;
 }
 
-void http_connection::open_session(std::string_view path, const identity* who) {
-    const auto match = match_endpoint(node_.endpoint_paths, path);
+void http_connection::open_session(std::string_view path, const endpoint_match& match,
+                                   const identity* who, ws_connection::framing framing) {
     const std::string remote = remote_address();
-    upgrade_request context = upgrade_context(path, *match, remote);
+    upgrade_request context = upgrade_context(path, match, remote);
     context.who = who;
     auto response = switching_protocols_response(reader_.request()[http::field::sec_websocket_key]);
-    auto session = std::make_shared<ws_connection>(shard_, std::move(socket_), node_, match->index);
+    auto session =
+        std::make_shared<ws_connection>(shard_, std::move(socket_), node_, match.index, framing);
     const std::string early = reader_.take_buffered();
     session->start(std::move(response), early, context);
     finish();
@@ -262,7 +299,7 @@ void http_connection::on_connect_answer(backend_reply reply) {
     const auto match = match_endpoint(node_.endpoint_paths, path);
     const bool decide_only = match && !node_.endpoints[match->index].credentials.required();
     if (decide_only && answer.allow == true && !answer.identity) {
-        open_session(path, nullptr);
+        open_session(path, *match, nullptr);
         return;
     }
     if (answer.allow == false || !answer.identity) {
@@ -274,7 +311,7 @@ void http_connection::on_connect_answer(backend_reply reply) {
         return;
     }
     const identity who{*answer.identity, std::move(answer.grants), {}};
-    open_session(path, &who);
+    open_session(path, *match, &who);
 }
 
 void http_connection::respond(const http_response& response, bool keep_alive) {

@@ -6,7 +6,9 @@
 #include "session/upgrade_request.hpp"
 #include "transport/endpoint_match.hpp"
 #include "transport/http_api.hpp"
+#include "transport/sockjs_requests.hpp"
 #include "transport/tcp_connection.hpp"
+#include "transport/ws_connection.hpp"
 
 #include <memory>
 #include <string>
@@ -16,7 +18,8 @@ namespace herald {
 struct transport_context;
 
 // A TCP connection before (or instead of) a WebSocket upgrade: reads HTTP/1.1 requests,
-// answers them, and hands the socket to a WebSocket connection on an upgrade.
+// answers them, and hands the socket to a WebSocket connection on an upgrade, or to a SockJS
+// session's receiver.
 // Lives on its shard's thread.
 class http_connection final : public tcp_connection {
 public:
@@ -34,8 +37,11 @@ private:
     void act(http_request_reader::status status);
     void on_request();
     bool try_upgrade(std::string_view path);
+    bool handshake_acceptable();
     // The upgrade's last step: hands the socket to a WebSocket session of the endpoint.
-    void open_session(std::string_view path, const identity* who);
+    void open_session(std::string_view path, const endpoint_match& match, const identity* who,
+                      ws_connection::framing framing = ws_connection::framing::plain);
+    void serve_sockjs(const sockjs_target& target);
     void ask_backend_to_connect(std::size_t endpoint_index, const upgrade_request& context,
                                 std::optional<std::string> token);
     void on_connect_answer(backend_reply reply);

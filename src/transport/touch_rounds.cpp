@@ -2,7 +2,7 @@
 
 #include "protocol/json_text.hpp"
 #include "shard/shard.hpp"
-#include "transport/ws_connection.hpp"
+#include "transport/dialect_host.hpp"
 #include "util/log.hpp"
 #include "util/log_limiter.hpp"
 
@@ -63,7 +63,7 @@ using revocations = std::unordered_map<std::uint64_t, std::vector<topic>>;
 std::vector<std::string> gather(shard& s) {
     std::vector<std::string> items;
     s.for_each_connection([&](shard_connection& c) {
-        auto* session = dynamic_cast<ws_connection*>(&c);
+        auto* session = dynamic_cast<dialect_host*>(&c);
         session_core* core = session ? session->core() : nullptr;
         if (core == nullptr) {
             return;
@@ -88,18 +88,18 @@ std::vector<std::string> gather(shard& s) {
 
 // On the shard's thread: takes what the back end revoked from the sessions that still hold it.
 void revoke_on(shard& s, const revocations& wanted) {
-    std::vector<std::pair<std::shared_ptr<tcp_connection>, const std::vector<topic>*>> found;
+    std::vector<std::pair<std::shared_ptr<dialect_host>, const std::vector<topic>*>> found;
     s.for_each_connection([&](shard_connection& c) {
-        auto* session = dynamic_cast<ws_connection*>(&c);
+        auto* session = dynamic_cast<dialect_host*>(&c);
         if (session) {
             if (auto it = wanted.find(session->session_id()); it != wanted.end()) {
-                found.emplace_back(session->shared_from_this(), &it->second);
+                found.emplace_back(session->host_ref(), &it->second);
             }
         }
     });
     // After the walk: telling a client may end its session, which leaves the shard's list.
     for (const auto& [session, topics] : found) {
-        static_cast<ws_connection&>(*session).revoke(*topics);
+        session->revoke(*topics);
     }
 }
 

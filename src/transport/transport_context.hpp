@@ -29,7 +29,10 @@ struct endpoint {
     std::size_t first_action_label;     // the dialect's first row of herald_actions_total
     endpoint_credentials credentials{}; // checked before the upgrade, when required
     dialect_options options{};          // the endpoint's settings for its dialect
+    std::string sockjs_prefix{};        // also served over SockJS there; empty: not
 };
+
+class sockjs_registry;
 
 // Node-wide; built before the shards start and immutable afterwards, except `draining`.
 struct transport_context {
@@ -47,6 +50,7 @@ struct transport_context {
     backend_settings backend_limits;             // per-session bound, X-Forwarded-For trust
     live_sessions* live = nullptr;               // the ids of the node's open sessions
     addressing::exchange_names addressing;       // where events addressed to sessions travel
+    sockjs_registry* sockjs = nullptr;           // set when an endpoint is served over SockJS
 };
 
 } // namespace herald

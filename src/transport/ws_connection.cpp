@@ -1,13 +1,9 @@
 #include "transport/ws_connection.hpp"
 
-#include "protocol/json_text.hpp"
+#include "protocol/sockjs.hpp"
 #include "shard/shard.hpp"
 #include "transport/transport_context.hpp"
-#include "util/log.hpp"
 
-#include <boost/asio/post.hpp>
-
-#include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -27,19 +23,12 @@ const shared_frame& ping_frame() {
 } // namespace
 
 ws_connection::ws_connection(shard& owner, tcp::socket socket, const transport_context& node,
-                             std::size_t endpoint_index)
+                             std::size_t endpoint_index, framing how)
     : tcp_connection(owner, std::move(socket))
-    , node_(node)
-    , env_{owner.hub(),
-           owner.directory(),
-           owner.metrics(),
-           node.rules,
-           node.endpoints[endpoint_index].id,
-           node.endpoints[endpoint_index].first_action_label}
+    , dialect_host(owner, node, endpoint_index)
     , outbox_(node.limit.max_outbox_bytes)
     , last_heard_(owner.fresh_now())
-    , id_(node.session_ids.make(owner.index(), owner.next_session_number()))
-    , endpoint_index_(static_cast<std::uint16_t>(endpoint_index)) {
+    , framing_(how) {
     shard_.attach(*this);
     shard_.metrics().connections.add();
     shard_.metrics().sessions_by_endpoint[endpoint_index_].add();
@@ -49,44 +38,14 @@ ws_connection::~ws_connection() {
     finish();
 }
 
-void ws_connection::guarded(const std::function<void()>& call) {
-    const char* failure = nullptr;
-    try {
-        call();
-        return;
-    } catch (const std::exception& e) {
-        failure = e.what();
-    } catch (...) {
-        failure = "an exception that is not a std::exception";
-    }
-    shard_.metrics().handler_failures.add();
-    log::error("session {:016x}: its {} handler failed and the session ends: {}", id_,
-               node_.endpoints[endpoint_index_].speaks->name(), failure);
-    if (state_ == state::open) {
-        close(ws::close_code::internal_error);
-    }
-}
-
 void ws_connection::start(std::string handshake_response, std::string_view early,
                           const upgrade_request& request) {
     queue(std::make_shared<const std::string>(std::move(handshake_response)));
-    if (node_.backend_limits.trust_forwarded_for && !request.remote_address.empty()) {
-        forwarded_for_ = std::make_unique<std::string>(request.remote_address);
+    if (framing_ == framing::sockjs) {
+        queue(std::make_shared<const std::string>(
+            ws::make_frame(ws::opcode::text, sockjs::open_frame)));
     }
-    // Addressable from here on (by id, endpoint, and the identities the dialect gives it).
-    shard_.directory().add(id_, endpoint_index_, env_.dialect, *this);
-    if (node_.live != nullptr) {
-        node_.live->add(id_);
-    }
-    guarded([&] {
-        dialect_ = node_.endpoints[endpoint_index_].speaks->open(*this, env_, request);
-        if (node_.rules.lifecycle.wants(lifecycle_event::connected)) {
-            const auto* who = request.who;
-            tell_lifecycle(lifecycle_event::connected,
-                           who ? render_identity(who->subject, who->channels) : "null", {});
-        }
-        dialect_->on_open();
-    });
+    open_dialect(request);
     if (!early.empty() && state_ == state::open) {
         tail_.assign(early);
         consume({});
@@ -94,6 +53,12 @@ void ws_connection::start(std::string handshake_response, std::string_view early
     if (reading_wanted()) {
         wait_readable();
     }
+}
+
+std::string ws_connection::peer_address() const {
+    error_code ignored;
+    const auto peer = socket_.remote_endpoint(ignored);
+    return ignored ? std::string() : peer.address().to_string();
 }
 
 // ---- Reading
@@ -150,9 +115,7 @@ bool ws_connection::handle(const ws::message& m) {
     switch (m.type) {
     case kind::text:
     case kind::binary:
-        if (state_ == state::open && dialect_) {
-            guarded([&] { dialect_->on_message(m.payload, m.type == kind::binary); });
-        }
+        take_message(m);
         pause_input_while_backlogged();
         return state_ == state::open && !input_paused_;
     case kind::ping:
@@ -176,6 +139,32 @@ bool ws_connection::handle(const ws::message& m) {
     return false;
 }
 
+void ws_connection::take_message(const ws::message& m) {
+    if (state_ != state::open || !dialect_) {
+        return;
+    }
+    const bool binary = m.type == ws::message::kind::binary;
+    if (framing_ == framing::plain) {
+        guarded([&] { dialect_->on_message(m.payload, binary); });
+        return;
+    }
+    if (m.payload.empty()) {
+        return; // SockJS clients may send empty frames; they carry no message
+    }
+    std::vector<std::string> messages;
+    if (sockjs::decode_messages(m.payload, messages) != sockjs::decode_status::ok) {
+        env_.count_error(protocol_error::frame_error);
+        close(ws::close_code::invalid_payload, "Broken JSON encoding.");
+        return;
+    }
+    for (const auto& one : messages) {
+        if (state_ != state::open) {
+            return;
+        }
+        guarded([&] { dialect_->on_message(one, false); });
+    }
+}
+
 // A client that sends requests faster than it reads the answers would make the node hold every
 // answer: once the backlog is over the limit, its further messages wait (in tail_, and in the
 // kernel) until the backlog has left.
@@ -196,14 +185,32 @@ void ws_connection::resume_input() {
 // ---- Writing
 
 void ws_connection::send_text(std::string_view text) {
+    if (framing_ == framing::sockjs) {
+        std::string frame;
+        sockjs::append_to_array(frame, text);
+        sockjs::finish_array(frame);
+        queue(std::make_shared<const std::string>(ws::make_frame(ws::opcode::text, frame)));
+        return;
+    }
     queue(std::make_shared<const std::string>(ws::make_frame(ws::opcode::text, text)));
 }
 
+// SockJS carries text only: binary messages go as text there.
 void ws_connection::send_binary(std::string_view bytes) {
+    if (framing_ == framing::sockjs) {
+        send_text(bytes);
+        return;
+    }
     queue(std::make_shared<const std::string>(ws::make_frame(ws::opcode::binary, bytes)));
 }
 
 void ws_connection::send_frame(const shared_frame& frame) {
+    if (framing_ == framing::sockjs) {
+        if (frame) {
+            send_text(sockjs::payload_of_ws_frame(*frame));
+        }
+        return;
+    }
     queue(frame);
 }
 
@@ -284,9 +291,15 @@ void ws_connection::close(ws::close_code code, std::string_view reason) {
     if (state_ != state::open) {
         return;
     }
+    if (framing_ == framing::sockjs && !peer_closed_) {
+        // SockJS clients take the code and reason from the c frame, not from the close frame.
+        outbox_.push(std::make_shared<const std::string>(ws::make_frame(
+            ws::opcode::text,
+            sockjs::server_close_frame(static_cast<int>(code), reason, close_reason(code)))));
+    }
     state_ = state::closing;
     close_code_ = code;
-    end_dialect();
+    end_session();
     deadline_ = shard_.fresh_now() + close_grace;
     outbox_.push(std::make_shared<const std::string>(ws::make_close_frame(code, reason)));
     request_flush();
@@ -312,26 +325,11 @@ void ws_connection::on_close_frame_sent() {
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-void ws_connection::end_dialect() {
-    // No addressed event reaches a session that is ending. (Both are idempotent.)
-    shard_.directory().remove(id_);
-    if (node_.live != nullptr) {
-        node_.live->remove(id_);
-    }
-    if (dialect_ && !dialect_ended_) {
-        dialect_ended_ = true;
-        if (node_.rules.lifecycle.wants(lifecycle_event::disconnected)) {
-            const session_core* core = dialect_->core();
-            tell_lifecycle(lifecycle_event::disconnected,
-                           core ? core->identity_json() : std::string("null"),
-                           fmt::format(R"(,"code":{},"reason":"{}")",
-                                       network_ended_ ? 1006 : static_cast<int>(close_code_),
-                                       network_ended_ ? "network"
-                                       : peer_closed_ ? "client"
-                                                      : close_reason(close_code_)));
-        }
-        guarded([&] { dialect_->on_end(); });
-    }
+void ws_connection::end_session() {
+    end_dialect(network_ended_ ? 1006 : static_cast<int>(close_code_),
+                network_ended_ ? "network"
+                : peer_closed_ ? "client"
+                               : close_reason(close_code_));
 }
 
 void ws_connection::finish() {
@@ -340,7 +338,7 @@ void ws_connection::finish() {
     }
     network_ended_ = state_ == state::open; // no close handshake was started
     state_ = state::finished;
-    end_dialect();
+    end_session();
     close_socket(); // aborts pending waits; their handlers drop the last references
     outbox_.clear();
     std::string().swap(tail_);

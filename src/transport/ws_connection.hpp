@@ -1,9 +1,7 @@
 #pragma once
 
 #include "protocol/frame_codec.hpp"
-#include "session/dialect.hpp"
-#include "session/session_env.hpp"
-#include "session/session_port.hpp"
+#include "transport/dialect_host.hpp"
 #include "transport/outbox.hpp"
 #include "transport/tcp_connection.hpp"
 
@@ -21,10 +19,15 @@ struct transport_context;
 // and the close handshake. It is the port its dialect session speaks through, and owns that
 // session: the dialect never sees the socket.
 // Lives on its shard's thread; kept alive by the shared_ptrs its pending waits hold.
-class ws_connection final : public tcp_connection, public session_port, public addressee {
+class ws_connection final : public tcp_connection, public dialect_host {
 public:
+    // What a WebSocket message is: the dialect's message itself, or SockJS's websocket
+    // transport (docs/protocol.md#sockjs): the server sends o, a[...] and c[...] frames and
+    // the client JSON arrays of messages.
+    enum class framing : std::uint8_t { plain, sockjs };
+
     ws_connection(shard& owner, tcp::socket socket, const transport_context& node,
-                  std::size_t endpoint_index);
+                  std::size_t endpoint_index, framing how = framing::plain);
     ~ws_connection() override;
 
     // Opens the dialect's session, sends the 101 response, then reads; `early` holds bytes the
@@ -37,23 +40,7 @@ public:
     void send_binary(std::string_view bytes) override;
     void send_frame(const shared_frame& frame) override;
     void close(ws::close_code code, std::string_view reason = {}) override;
-    std::uint64_t session_id() const override { return id_; }
-    void ask_backend(std::string_view kind, std::string_view identity_json, std::string members,
-                     backend_reply_handler on_reply) override;
-    bool has_backend() const override;
-    void publish_raw(std::string_view exchange, std::string_view routing_key,
-                     std::string body) override;
-    void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
-                        std::string_view members) override;
-
-    // addressee: an event addressed to this session (its id, endpoint or identity).
-    void deliver(const shared_frame& frame) override { send_frame(frame); }
-    void supersede() override { close(ws::close_code::superseded); }
-
-    // For node-wide work on the shard's sessions (transport/touch_rounds): the session's core,
-    // null once the session has ended; and taking subscriptions away, telling the client.
-    session_core* core();
-    void revoke(const std::vector<topic>& subscriptions);
+    std::shared_ptr<dialect_host> host_ref() override { return {shared_from_this(), this}; }
 
 private:
     enum class state : std::uint8_t {
@@ -70,6 +57,7 @@ private:
 
     void consume(std::span<char> fresh);
     bool handle(const ws::message& m);
+    void take_message(const ws::message& m);
     void queue(shared_frame frame);
     void request_flush();
     void flush() override;
@@ -79,32 +67,21 @@ private:
     void on_close_frame_sent();
     void close_slow_consumer();
     void finish();
-    void end_dialect();
+    void end_session();
     void on_tick(steady_time now) override;
     void on_shutdown(steady_time close_at) override;
     void abort() override { finish(); }
-    void reply_later(backend_reply_handler on_reply, backend_reply reply);
-    void take_reply(const backend_reply_handler& on_reply, backend_reply reply);
-    std::string remote_address() const;
-    static const char* close_reason(ws::close_code code);
-    // Runs a dialect call; a throw is counted and logged, and ends this session only.
-    void guarded(const std::function<void()>& call);
+    // dialect_host
+    bool is_open() const override { return state_ == state::open; }
+    std::string peer_address() const override;
 
-    const transport_context& node_;
-    session_env env_;
-    std::unique_ptr<dialect_session> dialect_;
     ws::message_reader reader_;
     std::string tail_; // unread input: an incomplete frame, or frames held while paused
     outbox outbox_;
     steady_time last_heard_;
     steady_time deadline_; // closing/draining: give up then; shutdown: close then
-    std::uint64_t id_;
-    // The client's address as a trusted proxy reported it (X-Forwarded-For); null otherwise,
-    // and the socket's peer is the address.
-    std::unique_ptr<std::string> forwarded_for_;
-    std::uint16_t endpoint_index_;
-    std::uint16_t backend_pending_ = 0; // this session's requests awaiting the back end
     state state_ = state::open;
+    framing framing_;
     bool flush_requested_ = false;
     bool waiting_writable_ = false;
     bool ping_sent_ = false;
@@ -112,7 +89,6 @@ private:
     bool shutdown_pending_ = false;
     bool slow_consumer_ = false; // beyond the outbox's hard limit; closed at the next flush
     bool input_paused_ = false;  // replies wait to leave before more input is handled
-    bool dialect_ended_ = false;
     ws::close_code close_code_ = ws::close_code::normal; // for the disconnected event
     bool network_ended_ = false; // EOF or a socket error, without a close handshake
 };

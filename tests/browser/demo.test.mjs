@@ -2,31 +2,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../lib/browser.mjs';
 import { startHerald, publish, heraldBinary } from '../lib/herald.mjs';
 
 const root = new URL('../../', import.meta.url);
 
 let node;
 let context;
-let profile;
+let browser;
 before(async () => {
   node = await startHerald({ config: '[demo]\nclock = true\n[exchanges.demo]\naccess = "public"\n[exchanges.widgets]\naccess = "public"\n' });
-  profile = mkdtempSync(join(tmpdir(), 'herald-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
+  context = browser.context;
 });
 after(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   assert.equal((await node.stop()).code, 0);
 });
 
