@@ -7,9 +7,13 @@
 
 namespace herald::sockjs {
 
-void append_to_array(std::string& frame, std::string_view message) {
+void append_to_array(std::string& frame, std::string_view message, bool json_value) {
     frame += frame.empty() ? "a[" : ",";
-    json_text::append_string(frame, message);
+    if (json_value) {
+        frame += message;
+    } else {
+        json_text::append_string(frame, message);
+    }
 }
 
 void finish_array(std::string& frame) {

@@ -16,8 +16,11 @@ namespace herald::sockjs {
 inline constexpr std::string_view open_frame = "o";
 inline constexpr std::string_view heartbeat_frame = "h";
 
-// a["m1","m2"]: appends one message to an array frame being built; `frame` starts empty.
-void append_to_array(std::string& frame, std::string_view message);
+// a["m1","m2"]: appends one message to an array frame being built; `frame` starts empty. With
+// `json_value` the message, which must be JSON, goes in as the value it is (a["m1",{"k":1}]):
+// what the client's onmessage gets is then that value, not a string (DataDealer's server sent
+// objects, and its client reads e.data.ev).
+void append_to_array(std::string& frame, std::string_view message, bool json_value = false);
 // Closes an array frame built by append_to_array.
 void finish_array(std::string& frame);
 // c[code,"reason"]

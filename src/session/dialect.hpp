@@ -80,6 +80,10 @@ public:
     // Exchanges the dialect uses for itself (Piped: the events addressed to a token): closed to
     // clients' subscriptions unless [exchanges] declares them, and declared on the broker.
     virtual std::span<const own_exchange> own_exchanges() const { return {}; }
+    // Over SockJS, each message goes in the array frame as the JSON value it is, not as a string
+    // holding it: DataDealer's server (pyramid_sockjs) sent objects. Every message the dialect
+    // sends must then be JSON.
+    virtual bool sockjs_json_values() const { return false; }
     // Why an endpoint's option (a key of its [[endpoints]] table) is refused, worded for the
     // start-up error line; nullopt when the dialect takes it. Checked once, at start.
     virtual std::optional<std::string> option_problem(const dialect_option&) const {

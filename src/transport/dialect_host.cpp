@@ -228,4 +228,8 @@ std::string dialect_host::remote_address() const {
     return forwarded_for_ ? *forwarded_for_ : peer_address();
 }
 
+bool dialect_host::sockjs_json_values() const {
+    return node_.endpoints[endpoint_index_].speaks->sockjs_json_values();
+}
+
 } // namespace herald

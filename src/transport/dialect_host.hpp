@@ -48,6 +48,8 @@ public:
     virtual std::shared_ptr<dialect_host> host_ref() = 0;
 
 protected:
+    // Over SockJS: whether the dialect's messages go as JSON values (dialect::sockjs_json_values).
+    bool sockjs_json_values() const;
     dialect_host(shard& owner, const transport_context& node, std::size_t endpoint_index);
     ~dialect_host() = default;
 

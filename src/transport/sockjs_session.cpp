@@ -108,7 +108,7 @@ void sockjs_session::queue(std::string_view message) {
     if (!open_) {
         return;
     }
-    sockjs::append_to_array(pending_, message);
+    sockjs::append_to_array(pending_, message, sockjs_json_values());
     if (pending_.size() > node_.limit.max_outbox_bytes) {
         std::string().swap(pending_);
         host_shard_.metrics().slow_consumer_closes.add();

@@ -187,7 +187,7 @@ void ws_connection::resume_input() {
 void ws_connection::send_text(std::string_view text) {
     if (framing_ == framing::sockjs) {
         std::string frame;
-        sockjs::append_to_array(frame, text);
+        sockjs::append_to_array(frame, text, sockjs_json_values());
         sockjs::finish_array(frame);
         queue(std::make_shared<const std::string>(ws::make_frame(ws::opcode::text, frame)));
         return;

@@ -13,11 +13,11 @@ import { buses, uniqueName, startNodes, shareBroker, brokerPublish } from '../li
 
 const secret = 'datadealer-secret';
 const token = (sub) => signJwt({ sub, exp: now() + 600 }, { secret });
-const endpoints = '[[endpoints]]\npath = "/__sockjs__/websocket"\ndialect = "datadealer"\n';
+const endpoints = '[[endpoints]]\npath = "/dd"\ndialect = "datadealer"\n';
 
 // A DataDealer client, established as `token`'s user (or the cookie's, through the back end).
 async function connectUser(node, tokenText, { cookie } = {}) {
-  const client = await connectJson(node, '/__sockjs__/websocket', { nameKey: 'ev', headers: cookie ? { cookie } : undefined });
+  const client = await connectJson(node, '/dd', { nameKey: 'ev', headers: cookie ? { cookie } : undefined });
   client.sendJson({ ev: 'client_connected', pl: { token: tokenText } });
   await client.next('established', 'established');
   return client;
@@ -62,7 +62,7 @@ describe('the DataDealer dialect on one node', () => {
   });
 
   test('no user: an error event says so instead of silence, and the client may try again', async () => {
-    const client = await connectJson(node, '/__sockjs__/websocket', { nameKey: 'ev', headers: { cookie: 'sessionid=nobody' } });
+    const client = await connectJson(node, '/dd', { nameKey: 'ev', headers: { cookie: 'sessionid=nobody' } });
     client.sendJson({ ev: 'client_connected', pl: { token: 'not-a-session' } });
     assert.deepEqual(await client.next('error'), { ev: 'error', pl: { error: 'no_identity', detail: 'unknown session' } });
     client.sendJson({ ev: 'client_connected', pl: { token: token('42') } });
@@ -83,6 +83,24 @@ describe('the DataDealer dialect on one node', () => {
     await newer.close();
   });
 
+  test('over SockJS, as dd_js spoke it, the user comes from the sessionid cookie and messages are objects', async () => {
+    const sockjs = await startHerald({ config: `[backend]\nurl = "${backend.url}"\n[[endpoints]]\npath = "/dd"\ndialect = "datadealer"\nsockjs = true\n` });
+    try {
+      const base = '/__sockjs__/000/dd-cookie-1';
+      const post = async (path, body) => {
+        const response = await fetch(sockjs.url(`${base}/${path}`), { method: 'POST', body, headers: { cookie: 'sessionid=cookie-of-777' } });
+        return { status: response.status, text: await response.text() };
+      };
+      assert.deepEqual(await post('xhr'), { status: 200, text: 'o\n' });
+      assert.equal((await post('xhr_send', JSON.stringify([JSON.stringify({ ev: 'client_connected', pl: { token: 'k' } })]))).status, 204);
+      assert.deepEqual(await post('xhr'), { status: 200, text: 'a[{"ev":"established","pl":{}}]\n' });
+      await publish(sockjs, { exchange: 'datadealer', routing_key: 'user_777', event: 'debug', payload: { message: 'hi' } });
+      assert.deepEqual(await post('xhr'), { status: 200, text: 'a[{"ev":"debug","pl":{"message":"hi"}}]\n' });
+    } finally {
+      assert.equal((await sockjs.stop()).code, 0);
+    }
+  });
+
   test('other ev go to the back end as actions with the user, and its answer comes back', async () => {
     const client = await connectUser(node, token('888'));
     client.sendJson({ ev: 'collect', pl: { node: 'n1' } });
@@ -91,7 +109,7 @@ describe('the DataDealer dialect on one node', () => {
   });
 
   test('bad input gets an error event and the session goes on', async () => {
-    const client = await connectJson(node, '/__sockjs__/websocket', { nameKey: 'ev' });
+    const client = await connectJson(node, '/dd', { nameKey: 'ev' });
     client.sendJson({ ev: 'collect', pl: {} });
     assert.equal((await client.next('error')).pl.error, 'not_established');
     client.sendRaw('{"ev":');

@@ -24,6 +24,14 @@ TEST(sockjs_frames, an_array_frame_quotes_each_message_as_a_json_string) {
     EXPECT_EQ(frame, R"(a["hello","{\"a\":\"b\\c\"}"])");
 }
 
+TEST(sockjs_frames, a_dialect_of_json_values_puts_each_message_in_as_the_value_it_is) {
+    std::string frame;
+    sockjs::append_to_array(frame, R"({"ev":"established","pl":{}})", true);
+    sockjs::append_to_array(frame, R"({"ev":"debug","pl":null})", true);
+    sockjs::finish_array(frame);
+    EXPECT_EQ(frame, R"(a[{"ev":"established","pl":{}},{"ev":"debug","pl":null}])");
+}
+
 TEST(sockjs_frames, a_close_frame_carries_the_code_and_the_quoted_reason) {
     EXPECT_EQ(sockjs::close_frame(2010, "Another connection still open"),
               R"(c[2010,"Another connection still open"])");

@@ -11,6 +11,7 @@ public:
     std::string_view name() const override { return "datadealer"; }
     std::span<const std::string_view> action_names() const override;
     std::span<const own_exchange> own_exchanges() const override;
+    bool sockjs_json_values() const override { return true; }
     std::unique_ptr<dialect_session> open(session_port& port, const session_env& env,
                                           const upgrade_request& request) const override;
     shared_frame render(const event_view& e) const override;
