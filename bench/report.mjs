@@ -13,6 +13,7 @@ const result = {
   flat_out: { ...flat, ratio_deliveries: ratio(flat.herald.deliveries_per_s, flat.ws_peer.deliveries_per_s) },
   fixed_rate: fixed,
   peer: env.WS_VERSION,
+  sockjs: read('SOCKJS'), // bench/sockjs_bench.mjs --json
 };
 
 if (env.INGEST_HERALD_AMQP) {
@@ -131,6 +132,15 @@ if (b) {
     console.log(k.padEnd(26) + [r.sent_per_s, r.delivered_per_s, r.latency_us.p50, r.latency_us.p99]
       .map((v) => number(v).padStart(13)).join(''));
   }
+}
+{
+  const s = result.sockjs;
+  console.log(`\nSockJS xhr-streaming next to plain WebSocket: ${s.sessions} sessions of one topic, batches of ${s.batch} events by HTTP`);
+  console.log(''.padEnd(20) + ['published/s', 'deliveries/s'].map((c) => c.padStart(13)).join(''));
+  for (const k of ['websocket', 'xhr_streaming']) {
+    console.log(k.padEnd(20) + [s[k].published_per_s, s[k].deliveries_per_s].map((v) => number(v).padStart(13)).join(''));
+  }
+  console.log(`xhr-streaming / WebSocket deliveries: ${s.ratio}`);
 }
 // What the rest of the machine used during a measurement lowers its figures.
 const disturbed = [];

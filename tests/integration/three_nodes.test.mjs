@@ -74,10 +74,11 @@ for (const bus of buses) {
     test('node 3 restarted with mail waiting: the identity\'s registration there gets all of it', async () => {
       const identity = uniqueName('bob');
       await (await login(nodes[2], identity)).close();
+      // The first mail once the registration is in the store (a node that stops at once may
+      // not have stored it: docs/backend.md), the second while node 3 is down.
+      assert.equal((await firstNotify(nodes[0], { identity, event: 'While', payload: { i: 1 } })).status, 202);
       assert.equal((await nodes[2].stop()).code, 0);
-      for (let i = 1; i <= 2; i++) {
-        assert.equal((await (i === 1 ? firstNotify : notify)(nodes[0], { identity, event: 'While', payload: { i } })).status, 202);
-      }
+      assert.equal((await notify(nodes[0], { identity, event: 'While', payload: { i: 2 } })).status, 202);
       [nodes[2]] = await startNodes(bus, { count: 1, firstId: 3, config });
       const back = await login(nodes[2], identity);
       for (let i = 1; i <= 2; i++) assert.deepEqual((await nextEvent(back, `mail ${i}`)).payload, { i });
