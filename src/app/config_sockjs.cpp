@@ -54,17 +54,29 @@ void validate_sockjs(const config& c) {
         if (prefix.empty()) {
             continue;
         }
-        if (c.endpoints[i].credentials.required()) {
+        if (c.endpoints[i].credentials.required() || c.endpoints[i].credentials.by_backend) {
             throw config_error(fmt::format(
-                "config: endpoints[{}].sockjs: an endpoint with credentials cannot be served over "
-                "SockJS yet",
+                "config: endpoints[{}].sockjs: an endpoint with credentials or verify = "
+                "\"backend\" cannot be served over SockJS yet (its sessions would skip the check)",
                 i));
+        }
+        if (c.endpoints[i].path.find('{') != std::string::npos) {
+            throw config_error(fmt::format(
+                "config: endpoints[{}].sockjs: the SockJS paths carry no {{parameters}} of the "
+                "endpoint's path {}",
+                i, c.endpoints[i].path));
         }
         for (std::size_t j = 0; j < c.endpoints.size(); ++j) {
             if (j < i && c.endpoints[j].sockjs_prefix == prefix) {
                 throw config_error(fmt::format("config: endpoints[{}].sockjs: {} is already the "
                                                "SockJS prefix of endpoints[{}]",
                                                i, prefix, j));
+            }
+            if (const auto& other = c.endpoints[j].sockjs_prefix;
+                j != i && !other.empty() && prefix.starts_with(other + "/")) {
+                throw config_error(fmt::format("config: endpoints[{}].sockjs: {} lies under the "
+                                               "SockJS prefix {} of endpoints[{}]",
+                                               i, prefix, other, j));
             }
             const auto& path = c.endpoints[j].path;
             if (path == prefix || path.starts_with(prefix + "/")) {

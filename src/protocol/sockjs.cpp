@@ -2,6 +2,7 @@
 
 #include "protocol/json_text.hpp"
 
+#include <algorithm>
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -10,7 +11,13 @@ namespace herald::sockjs {
 void append_to_array(std::string& frame, std::string_view message, bool json_value) {
     frame += frame.empty() ? "a[" : ",";
     if (json_value) {
+        // Raw CR and LF in valid JSON are whitespace (inside strings they must be escaped), and
+        // they would end the frame on the line-based transports: each becomes a space.
+        const auto at = frame.size();
         frame += message;
+        std::replace_if(
+            frame.begin() + static_cast<std::ptrdiff_t>(at), frame.end(),
+            [](char c) { return c == '\n' || c == '\r'; }, ' ');
     } else {
         json_text::append_string(frame, message);
     }

@@ -50,6 +50,14 @@ http_response text_answer(unsigned status, std::string body, const http_request&
     return {status, "text/plain; charset=UTF-8", std::move(body), sockjs_cors_headers(request)};
 }
 
+// A JSON error answer a cross-origin client can read too.
+http_response json_answer(unsigned status, std::string_view error, std::string_view detail,
+                          const http_request& request) {
+    http_response r = json_error(status, error, detail);
+    r.extra_headers += sockjs_cors_headers(request);
+    return r;
+}
+
 std::optional<http_response> preflight(sockjs::route_kind kind, const http_request& request) {
     const bool is_get = kind == sockjs::route_kind::info || kind == sockjs::route_kind::eventsource;
     http_response r = text_answer(204, {}, request);
@@ -171,13 +179,13 @@ void serve_here(shard& owner, tcp::socket socket, transport_context& node, std::
     if (!session) {
         if (node.draining.load()) {
             exchange->answer(
-                answer_bytes(json_error(503, "draining", "the node is shutting down")));
+                answer_bytes(json_answer(503, "draining", "the node is shutting down", request)));
             return;
         }
         session = registry.create(owner, endpoint, session_id, node);
         if (!session) {
-            exchange->answer(answer_bytes(
-                json_error(503, "too_many_sessions", "the node has [sockjs] max_sessions")));
+            exchange->answer(answer_bytes(json_answer(
+                503, "too_many_sessions", "the node has [sockjs] max_sessions", request)));
             return;
         }
         std::string_view target = request.target();

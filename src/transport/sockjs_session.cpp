@@ -50,10 +50,13 @@ void sockjs_session::detach(sockjs_exchange& receiver) {
         return;
     }
     receiver_ = nullptr;
-    receiver_left_ = host_shard_.fresh_now();
-    if (shutting_down_ && !open_) {
-        expire();
+    // A closed session is forgotten disconnect_delay after its close, however often the client
+    // polls it for the close frame.
+    if (open_) {
+        receiver_left_ = host_shard_.fresh_now();
     }
+    // Not expired here, even when shutting down: this runs inside the shard's walk of its
+    // connections (a receiver's timeout), which must not lose the next one. The tick expires it.
 }
 
 // Hands the receiver what is due, in order: the open frame, the waiting messages, the close
@@ -134,6 +137,7 @@ void sockjs_session::close(ws::close_code code, std::string_view reason) {
         return;
     }
     open_ = false;
+    receiver_left_ = host_shard_.fresh_now();
     close_frame_ = sockjs::server_close_frame(static_cast<int>(code), reason, close_reason(code));
     end_dialect(static_cast<int>(code), reason.empty() ? close_reason(code) : reason);
     pump();

@@ -96,6 +96,12 @@ describe('the DataDealer dialect on one node', () => {
       assert.deepEqual(await post('xhr'), { status: 200, text: 'a[{"ev":"established","pl":{}}]\n' });
       await publish(sockjs, { exchange: 'datadealer', routing_key: 'user_777', event: 'debug', payload: { message: 'hi' } });
       assert.deepEqual(await post('xhr'), { status: 200, text: 'a[{"ev":"debug","pl":{"message":"hi"}}]\n' });
+      // A payload published on several lines: the line ends would end the frame; they go.
+      const pretty = '{"exchange":"datadealer","routing_key":"user_777","event":"debug","payload":{\n  "a": 1,\r\n  "b": "x\\ny"\n}}';
+      assert.equal((await publish(sockjs, null, { raw: pretty })).status, 202);
+      const frame = (await post('xhr')).text;
+      assert.equal(frame.indexOf('\n'), frame.length - 1, JSON.stringify(frame));
+      assert.deepEqual(JSON.parse(frame.slice(1)), [{ ev: 'debug', pl: { a: 1, b: 'x\ny' } }]);
     } finally {
       assert.equal((await sockjs.stop()).code, 0);
     }

@@ -329,6 +329,10 @@ test('a SockJS prefix that is taken, hides a path, or comes with credentials sto
     assert.match(refusal('[[endpoints]]\npath = "/b"\nsockjs = "/api"\n'), /would hide the HTTP API path \/api\/publish/);
     assert.match(refusal('[[endpoints]]\npath = "/b"\nsockjs = "/x/"\n'), /endpoints\[0\]\.sockjs: must be true, false or a path/);
     assert.match(refusal('[[endpoints]]\npath = "/b/{token}"\ncredentials = "path:token"\nsockjs = true\n'), /cannot be served over SockJS yet/);
+    // The back end's check of every upgrade (Plezi's pre_connect) would be skipped over SockJS.
+    assert.match(refusal('[backend]\nurl = "http://127.0.0.1:9/h"\n[[endpoints]]\npath = "/b"\nverify = "backend"\nsockjs = true\n'), /verify = "backend" cannot be served over SockJS yet/);
+    assert.match(refusal('[[endpoints]]\npath = "/api/{token}"\ndialect = "piped"\nsockjs = true\n'), /carry no \{parameters\}/);
+    assert.match(refusal('[[endpoints]]\npath = "/a"\nsockjs = "/s"\n[[endpoints]]\npath = "/b"\nsockjs = "/s/t"\n'), /\/s\/t lies under the SockJS prefix \/s of endpoints\[0\]/);
     assert.match(refusal('[sockjs]\nheartbeat_seconds = 0\n'), /sockjs\.heartbeat_seconds/);
     assert.match(refusal('[sockjs]\nbogus = 1\n'), /sockjs\.bogus: unknown key/);
   } finally {
