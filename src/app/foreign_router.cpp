@@ -47,7 +47,8 @@ bool foreign_router::route(const bus_event& event) {
             continue;
         }
         // Every node hears the channel: each routes to its own sessions only.
-        for (auto& send : l.speaker->read_foreign(event.payload, l.endpoints, node_)) {
+        for (auto& send :
+             l.speaker->read_foreign(event.routing_key, event.payload, l.endpoints, node_)) {
             const auto r = addressing::route_of(send.to, names_);
             router_.route(bus_event{std::string(r.exchange), r.routing_key, std::move(send.event),
                                     std::move(send.payload), r.members},

@@ -103,10 +103,12 @@ public:
                                                       std::uint16_t /*node*/) const {
         return {};
     }
-    // One message of those channels as sends the node's addressing routes to its own sessions
-    // (never through the broker again: every node hears the channel itself). Pure; none when
-    // the message is not for this node or says too little. Runs on the bus thread.
-    virtual std::vector<addressing::send_request> read_foreign(std::string_view /*body*/,
+    // One message of those channels (`channel`: the one it came on) as sends the node's
+    // addressing routes to its own sessions (never through the broker again: every node hears
+    // the channel itself). Pure; none when the message is not for this node or says too
+    // little. Runs on the bus thread.
+    virtual std::vector<addressing::send_request> read_foreign(std::string_view /*channel*/,
+                                                               std::string_view /*body*/,
                                                                std::span<const endpoint_view>,
                                                                std::uint16_t /*node*/) const {
         return {};

@@ -208,7 +208,7 @@ auto_dispatch = true
   assert.equal((await alone.stop()).code, 0);
 });
 
-test('on_shutdown reaches the back end when the node stops, before the close', async () => {
+test('on_shutdown and on_close reach the back end when the node stops', async () => {
   const own = await startHttpBackend(() => ({}));
   const stopping = await startHerald({ config: `[backend]\nurl = "${own.url}"\n${endpoints}` });
   const client = await connectPlezi(stopping, '/raw');

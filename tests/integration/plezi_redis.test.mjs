@@ -43,6 +43,8 @@ describe('Plezi 0.12 Redis scaling on two nodes', { skip: bus.skip }, () => {
   let redis;
   let chat; // [node 1, node 2] on /chat (ChatController)
   let other; // node 1 on /other (another controller)
+  let plain; // node 1 on /plain (no redis_channel_name)
+  let app2; // node 1 on /app2 (another app's channel)
   const sessions = new Map(); // endpoint path + node → session id, from on_open
 
   before(async () => {
@@ -53,7 +55,9 @@ describe('Plezi 0.12 Redis scaling on two nodes', { skip: bus.skip }, () => {
       config: `[backend]\nurl = "${backend.url}"\n` +
         `[[endpoints]]\npath = "/chat"\ndialect = "plezi"\nauto_dispatch = true\n` +
         `redis_channel_name = "${channel}"\ncontroller = "ChatController"\n` +
-        `[[endpoints]]\npath = "/other"\ndialect = "plezi"\nredis_channel_name = "${channel}"\n`,
+        `[[endpoints]]\npath = "/other"\ndialect = "plezi"\nredis_channel_name = "${channel}"\n` +
+        `[[endpoints]]\npath = "/plain"\ndialect = "plezi"\n` +
+        `[[endpoints]]\npath = "/app2"\ndialect = "plezi"\nredis_channel_name = "${channel}-2"\n`,
     });
     redis = createClient({ url: bus.url });
     redis.on('error', () => {});
@@ -61,13 +65,16 @@ describe('Plezi 0.12 Redis scaling on two nodes', { skip: bus.skip }, () => {
     // Each node subscribes the global channel and its own once the bus is ready.
     await eventually(async () => numSubOk(await redis.sendCommand(['PUBSUB', 'NUMSUB', channel, 'herald-0001', 'herald-0002'])),
       'both nodes listen to the channels');
+    await eventually(async () => Number((await redis.sendCommand(['PUBSUB', 'NUMSUB', `${channel}-2`]))[1]) >= 2,
+      'both nodes listen to the second app\'s channel');
     chat = [await connectPlezi(nodes[0], '/chat'), await connectPlezi(nodes[1], '/chat')];
     other = await connectPlezi(nodes[0], '/other');
-    await backend.received(3);
+    [plain, app2] = [await connectPlezi(nodes[0], '/plain'), await connectPlezi(nodes[0], '/app2')];
+    await backend.received(5);
     for (const r of backend.requests) sessions.set(`${r.endpoint}@${r.node}`, r.session);
   });
   after(async () => {
-    for (const c of [...(chat ?? []), other].filter(Boolean)) await c.close();
+    for (const c of [...(chat ?? []), other, plain, app2].filter(Boolean)) await c.close();
     await redis?.close();
     const results = await Promise.all((nodes ?? []).map((n) => n.stop()));
     await backend?.stop();
@@ -83,6 +90,11 @@ describe('Plezi 0.12 Redis scaling on two nodes', { skip: bus.skip }, () => {
     assert.equal(await other.next(), '{"event":"chat","data":["hello",2]}');
     for (const c of chat) assert.equal(await c.next(), '{"event":"chat","data":["hello",2]}');
     assert.equal(chat[0].queue.length + chat[1].queue.length + other.queue.length, 0);
+    // Another app's endpoint, on the same node, gets its own channel's messages only, and an
+    // endpoint without a channel gets none: the second app's multicast is the first either sees.
+    await redis.publish(`${channel}-2`, broadcastYaml(':all'));
+    assert.equal(await app2.next(), '{"event":"chat","data":["hello",2]}');
+    assert.equal(app2.queue.length + plain.queue.length, 0);
   });
 
   test('a unicast on a node\'s own channel reaches the one session it names', async () => {

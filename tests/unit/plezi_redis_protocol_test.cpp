@@ -99,5 +99,21 @@ TEST(plezi_redis_protocol, plain_scalars_become_json_types_as_psych_reads_them) 
               R"(["32E327","1234567890123456789012"])");
 }
 
+TEST(plezi_redis_protocol, work_on_the_bus_thread_is_bounded) {
+    // YAML over 64 KiB, a collection as a key, JSON nested past 64: each refused.
+    std::string big = "[";
+    while (big.size() < max_redis_yaml_bytes) {
+        big += "1,";
+    }
+    big += "1]";
+    EXPECT_EQ(ruby_yaml_to_json(big), std::nullopt);
+    EXPECT_EQ(ruby_yaml_to_json("? [1, 2]\n: x\n"), std::nullopt);
+    EXPECT_EQ(ruby_yaml_to_json("{a: 1}"), R"({"a":1})");
+    std::string deep = R"({"method":"m","type":"all","data":[)";
+    deep += std::string(70, '[') + std::string(70, ']') + "]}";
+    EXPECT_FALSE(parse_redis_message(deep));
+    EXPECT_TRUE(parse_redis_message(R"({"method":"m","type":"all","data":[[[1]]]})"));
+}
+
 } // namespace
 } // namespace herald::plezi

@@ -69,15 +69,21 @@ std::vector<std::string> plezi_dialect::foreign_channels(std::span<const endpoin
 }
 
 std::vector<addressing::send_request>
-plezi_dialect::read_foreign(std::string_view body, std::span<const endpoint_view> endpoints,
-                            std::uint16_t node) const {
+plezi_dialect::read_foreign(std::string_view channel, std::string_view body,
+                            std::span<const endpoint_view> endpoints, std::uint16_t node) const {
     auto message = plezi::parse_redis_message(body);
     if (!message) {
         return {};
     }
+    // An app's global channel reaches the endpoints of that app; the node's own channel, every
+    // endpoint of any app (a Plezi back end addresses it by node, as Plezi's to_server).
+    const bool own = channel == plezi::node_channel(node);
     std::vector<plezi::endpoint_controller> controllers;
     for (const auto& e : endpoints) {
-        controllers.push_back({e.path, plezi::read_options(*e.options).controller});
+        const auto options = plezi::read_options(*e.options);
+        if (own ? !options.redis_channel_name.empty() : options.redis_channel_name == channel) {
+            controllers.push_back({e.path, options.controller});
+        }
     }
     return plezi::sends_of(*message, controllers, node);
 }

@@ -22,7 +22,8 @@ public:
     std::string_view foreign_exchange() const override;
     std::vector<std::string> foreign_channels(std::span<const endpoint_view> endpoints,
                                               std::uint16_t node) const override;
-    std::vector<addressing::send_request> read_foreign(std::string_view body,
+    std::vector<addressing::send_request> read_foreign(std::string_view channel,
+                                                       std::string_view body,
                                                        std::span<const endpoint_view> endpoints,
                                                        std::uint16_t node) const override;
 };

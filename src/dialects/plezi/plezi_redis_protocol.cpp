@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fmt/format.h>
+#include <new>
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
@@ -148,7 +149,11 @@ bool write_json(const YAML::Node& node, std::string& out, std::size_t depth) {
                 out += ',';
             }
             first = false;
-            // A key is written as a string, whatever it is: JSON has no other keys.
+            // A key is written as a string: JSON has no other keys. Psych writes only scalar
+            // keys; a collection as a key would cost its whole size again, on every level.
+            if (!member.first.IsScalar()) {
+                return false;
+            }
             std::string key;
             if (!write_json(member.first, key, depth + 1)) {
                 return false;
@@ -184,7 +189,7 @@ std::optional<std::string> text_member(simdjson::dom::object& o, std::string_vie
 std::optional<std::string> ruby_yaml_to_json(std::string_view yaml) {
     // Psych writes UTF-8. Anything else is refused: JSON text is UTF-8, and yaml-cpp would read
     // NUL bytes as UTF-16 or UTF-32 and make code points UTF-8 has none for.
-    if (yaml.size() > max_redis_message_bytes || yaml.find('\0') != std::string_view::npos ||
+    if (yaml.size() > max_redis_yaml_bytes || yaml.find('\0') != std::string_view::npos ||
         !simdjson::validate_utf8(yaml.data(), yaml.size())) {
         return std::nullopt;
     }
@@ -205,7 +210,14 @@ redis_result parse_redis_message(std::string_view body) {
     if (body.size() > max_redis_message_bytes) {
         return std::string_view("larger than 1 MiB");
     }
-    thread_local simdjson::dom::parser parser;
+    // At most max_redis_nesting deep, as the YAML reader: a deeper message is dropped.
+    thread_local simdjson::dom::parser parser = [] {
+        simdjson::dom::parser p;
+        if (p.allocate(4096, max_redis_nesting) != simdjson::SUCCESS) {
+            throw std::bad_alloc();
+        }
+        return p;
+    }();
     simdjson::dom::object object;
     std::string json;
     const auto first = body.find_first_not_of(" \t\r\n");

@@ -23,6 +23,9 @@ namespace herald::plezi {
 // aliases repeat what they name), is refused too.
 inline constexpr std::size_t max_redis_message_bytes = 1 << 20;
 inline constexpr std::size_t max_redis_nesting = 64;
+// Ruby YAML is read whole (yaml-cpp builds a tree, tens of times its size), on the bus thread:
+// Plezi's own messages are a few hundred bytes, so a YAML message has this much at most.
+inline constexpr std::size_t max_redis_yaml_bytes = 64 * 1024;
 
 struct redis_message {
     std::string method;                   // the method's name (a Symbol in Ruby)
