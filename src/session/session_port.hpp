@@ -41,6 +41,12 @@ public:
     virtual void ask_backend(std::string_view kind, std::string_view identity_json,
                              std::string members, backend_reply_handler on_reply) = 0;
     virtual bool has_backend() const = 0;
+    // A notice for the back end, whose answer nobody reads (Plezi's on_close, on_shutdown): as
+    // ask_backend, but not counted against the session's max_pending_per_session, so a session
+    // whose requests are all pending still says goodbye. A dialect sends a bounded few of these
+    // per session; the node-wide bound still holds.
+    virtual void tell_backend(std::string_view kind, std::string_view identity_json,
+                              std::string members) = 0;
     // Tells back ends what happened to the session ([lifecycle]): `identity_json` is the
     // session's identity or null, `members` the event's own fields (",\"k\":v…"). Callers ask
     // rules.lifecycle.wants() first, so a node without lifecycle events builds nothing.

@@ -120,12 +120,7 @@ void dialect_host::ask_backend(std::string_view kind, std::string_view identity_
         return;
     }
     ++backend_pending_;
-    const auto& endpoint = node_.endpoints[endpoint_index_];
-    const std::string remote = remote_address();
-    std::string body = render_backend_request({kind, node_.session_ids.node_id(), id_,
-                                               node_.endpoint_paths[endpoint_index_],
-                                               endpoint.speaks->name(), remote, identity_json},
-                                              members);
+    std::string body = backend_request(kind, identity_json, members);
     // The reply comes on the back end's thread; the session may be gone by the time it is
     // back on ours.
     node_.application->ask(
@@ -145,6 +140,25 @@ void dialect_host::ask_backend(std::string_view kind, std::string_view identity_
 
 bool dialect_host::has_backend() const {
     return node_.application != nullptr;
+}
+
+std::string dialect_host::backend_request(std::string_view kind, std::string_view identity_json,
+                                          std::string_view members) const {
+    const auto& endpoint = node_.endpoints[endpoint_index_];
+    return render_backend_request({kind, node_.session_ids.node_id(), id_,
+                                   node_.endpoint_paths[endpoint_index_], endpoint.speaks->name(),
+                                   remote_address(), identity_json},
+                                  members);
+}
+
+void dialect_host::tell_backend(std::string_view kind, std::string_view identity_json,
+                                std::string members) {
+    if (node_.application == nullptr) {
+        return;
+    }
+    // Nothing waits for the answer: it may come after the session has gone.
+    node_.application->ask(kind, backend_request(kind, identity_json, members),
+                           [](backend_reply) {});
 }
 
 // Never within ask_backend: the dialect is in the middle of its own call.

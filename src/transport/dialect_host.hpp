@@ -31,6 +31,8 @@ public:
     void ask_backend(std::string_view kind, std::string_view identity_json, std::string members,
                      backend_reply_handler on_reply) override;
     bool has_backend() const override;
+    void tell_backend(std::string_view kind, std::string_view identity_json,
+                      std::string members) override;
     void publish_raw(std::string_view exchange, std::string_view routing_key,
                      std::string body) override;
     void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
@@ -48,6 +50,9 @@ public:
     virtual std::shared_ptr<dialect_host> host_ref() = 0;
 
 protected:
+    // A request of `kind` for the back end, in the envelope every request has.
+    std::string backend_request(std::string_view kind, std::string_view identity_json,
+                                std::string_view members) const;
     // Over SockJS: whether the dialect's messages go as JSON values (dialect::sockjs_json_values).
     bool sockjs_json_values() const;
     dialect_host(shard& owner, const transport_context& node, std::size_t endpoint_index);

@@ -208,6 +208,24 @@ auto_dispatch = true
   assert.equal((await alone.stop()).code, 0);
 });
 
+test('on_close reaches the back end even while the session has every request it may have pending', async () => {
+  // Nothing is answered: on_open and the first message fill the session's two places.
+  const own = await startHttpBackend((r) => (r.kind === 'on_close' ? {} : 'hang'));
+  const busy = await startHerald({ config: `[backend]\nurl = "${own.url}"\ntimeout_ms = 10000\nmax_pending_per_session = 2\n${endpoints}` });
+  try {
+    const client = await connectPlezi(busy, '/raw');
+    client.send('one');
+    client.send('two'); // over the limit: dropped (documented)
+    await own.received(2);
+    await client.close();
+    while (!own.requests.some((r) => r.kind === 'on_close')) await own.received(own.requests.length + 1);
+    assert.deepEqual(own.requests.map((r) => r.kind), ['on_open', 'on_message', 'on_close']);
+  } finally {
+    assert.equal((await busy.stop()).code, 0);
+    await own.stop();
+  }
+});
+
 test('on_shutdown and on_close reach the back end when the node stops', async () => {
   const own = await startHttpBackend(() => ({}));
   const stopping = await startHerald({ config: `[backend]\nurl = "${own.url}"\n${endpoints}` });

@@ -55,6 +55,10 @@ private:
         port_.ask_backend(kind, identity_json, std::move(members), std::move(on_reply));
     }
     bool has_backend() const override { return port_.has_backend(); }
+    void tell_backend(std::string_view kind, std::string_view identity_json,
+                      std::string members) override {
+        port_.tell_backend(kind, identity_json, std::move(members));
+    }
     void publish_raw(std::string_view exchange, std::string_view routing_key,
                      std::string body) override {
         port_.publish_raw(exchange, routing_key, std::move(body));

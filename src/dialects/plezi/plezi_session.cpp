@@ -177,7 +177,7 @@ void plezi_session::take_answer(backend_answer& answer) {
 
 void plezi_session::tell(std::string_view kind) {
     if (port_.has_backend()) {
-        port_.ask_backend(kind, core_.identity_json(), {}, [](backend_reply) {});
+        port_.tell_backend(kind, core_.identity_json(), {});
     }
 }
 
