@@ -483,20 +483,6 @@ void validate(config& c) {
         declare_own(name, exchange_kind::direct);
     }
     apply_piped_topology(c);
-    // A dialect's foreign channels (Plezi 0.12's Redis channels): the channel is the routing
-    // key, and each body is delivered as it came, for the dialect to read.
-    for (const auto& e : c.endpoints) {
-        const auto name = dialects()[e.dialect]->foreign_exchange();
-        if (name.empty()) {
-            continue;
-        }
-        std::erase_if(c.bus.exchanges, [&](const auto& x) { return x.name == name; });
-        exchange_settings foreign;
-        foreign.name = std::string(name);
-        foreign.channel = "{routing_key}";
-        foreign.raw = true;
-        c.bus.exchanges.push_back(std::move(foreign));
-    }
     if (!c.backend.url.empty() && !c.backend.queue.empty()) {
         throw config_error("config: backend.queue: set url (HTTP) or queue (the broker), not both");
     }

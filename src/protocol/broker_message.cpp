@@ -15,40 +15,16 @@ broker_message_result refuse(std::string_view why) {
 } // namespace
 
 broker_message_result parse_broker_message(std::string_view body) {
-    // One parser per thread (a bus thread, a test): it keeps its buffers between messages.
-    thread_local simdjson::dom::parser validator;
-    thread_local simdjson::ondemand::parser reader;
-    const simdjson::padded_string padded(body);
-
-    // The DOM pass validates every byte, which the on-demand pass alone would not.
-    simdjson::dom::element root;
-    if (validator.parse(padded).get(root) != simdjson::SUCCESS) {
-        return refuse("not JSON");
-    }
-    if (!root.is_object()) {
-        return refuse("not a JSON object");
-    }
-
     broker_message out;
     bool has_event = false;
     bool has_payload = false;
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::object object;
-    if (reader.iterate(padded).get(doc) != simdjson::SUCCESS ||
-        doc.get_object().get(object) != simdjson::SUCCESS) {
-        return refuse("not a JSON object");
-    }
-    for (auto field : object) {
-        std::string_view key;
-        simdjson::ondemand::value value;
-        if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
-            field.value().get(value) != simdjson::SUCCESS) {
-            return refuse("not JSON");
-        }
+    std::string_view refused;
+    const auto read = json_raw::for_each_member(body, [&](std::string_view key, auto& value) {
         if (key == "event" && !has_event) {
             std::string_view name;
             if (value.get_string().get(name) != simdjson::SUCCESS) {
-                return refuse("\"event\" is not a string");
+                refused = "\"event\" is not a string";
+                return false;
             }
             out.event = std::string(name);
             has_event = true;
@@ -63,6 +39,16 @@ broker_message_result parse_broker_message(std::string_view body) {
             out.extra += ':';
             out.extra += json_raw::text_of(value);
         }
+        return true;
+    });
+    if (read == json_raw::object_read::not_json) {
+        return refuse("not JSON");
+    }
+    if (read == json_raw::object_read::not_object) {
+        return refuse("not a JSON object");
+    }
+    if (!refused.empty()) {
+        return refuse(refused);
     }
     if (!has_event) {
         return refuse("no \"event\"");

@@ -96,8 +96,9 @@ public:
     virtual shared_frame render(const event_view&) const { return nullptr; }
 
     // Channels of another design's own (Plezi 0.12's Redis channels) that the node listens to
-    // for this dialect's endpoints: routing keys on foreign_exchange(), which the bus delivers
-    // as they came (exchange_settings::raw). Asked once at start; none by default.
+    // for this dialect's endpoints: routing keys on foreign_exchange(), which must be one of
+    // own_exchanges() marked raw (the bus delivers its bodies as they came). Asked once at
+    // start; none by default.
     virtual std::string_view foreign_exchange() const { return {}; }
     virtual std::vector<std::string> foreign_channels(std::span<const endpoint_view>,
                                                       std::uint16_t /*node*/) const {

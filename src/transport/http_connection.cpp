@@ -7,6 +7,7 @@
 #include "transport/handshake.hpp"
 #include "transport/sockjs_requests.hpp"
 #include "transport/transport_context.hpp"
+#include "transport/upgrade_context.hpp"
 #include "transport/ws_connection.hpp"
 #include "util/log.hpp"
 
@@ -199,19 +200,9 @@ void http_connection::serve_sockjs(const sockjs_target& target) {
 upgrade_request http_connection::upgrade_context(std::string_view path, const endpoint_match& match,
                                                  const std::string& remote) const {
     // Views into the request: valid while it is not replaced by the next one.
-    const auto& request = reader_.request();
-    upgrade_request context;
-    const std::string_view target = request.target();
-    context.path = path;
-    if (const auto q = target.find('?'); q != std::string_view::npos) {
-        context.query = target.substr(q + 1);
-    }
+    upgrade_request context =
+        herald::upgrade_context(reader_.request(), path, node_.endpoints[match.index], remote);
     context.path_params = match.params;
-    context.options = &node_.endpoints[match.index].options;
-    for (const auto& field : request) {
-        context.headers.emplace_back(field.name_string(), field.value());
-    }
-    context.remote_address = remote;
     return context;
 }
 

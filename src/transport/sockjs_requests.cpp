@@ -1,11 +1,11 @@
 #include "transport/sockjs_requests.hpp"
 
-#include "session/upgrade_request.hpp"
 #include "shard/shard.hpp"
 #include "transport/sockjs_exchange.hpp"
 #include "transport/sockjs_registry.hpp"
 #include "transport/sockjs_session.hpp"
 #include "transport/transport_context.hpp"
+#include "transport/upgrade_context.hpp"
 #include "util/log.hpp"
 
 #include <boost/asio/post.hpp>
@@ -188,18 +188,9 @@ void serve_here(shard& owner, tcp::socket socket, transport_context& node, std::
                 503, "too_many_sessions", "the node has [sockjs] max_sessions", request)));
             return;
         }
-        std::string_view target = request.target();
-        upgrade_request context;
-        context.path = target.substr(0, target.find('?'));
-        if (const auto q = target.find('?'); q != std::string_view::npos) {
-            context.query = target.substr(q + 1);
-        }
-        for (const auto& field : request) {
-            context.headers.emplace_back(field.name_string(), field.value());
-        }
-        context.options = &node.endpoints[endpoint].options;
-        context.remote_address = remote;
-        session->start(context);
+        const std::string_view target = request.target();
+        session->start(upgrade_context(request, target.substr(0, target.find('?')),
+                                       node.endpoints[endpoint], remote));
     }
     exchange->receive_from(std::move(session));
 }

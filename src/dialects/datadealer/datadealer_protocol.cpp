@@ -17,39 +17,20 @@ struct members {
 };
 std::optional<members> read_members(std::string_view text, std::string_view name_key,
                                     std::string_view value_key) {
-    // One parser per thread (the shards, the bus thread): it keeps its buffers.
-    thread_local simdjson::dom::parser validator;
-    thread_local simdjson::ondemand::parser reader;
-    const simdjson::padded_string padded(text);
-    // The DOM pass validates every byte, which the on-demand pass alone would not.
-    simdjson::dom::element root;
-    if (validator.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) {
-        return std::nullopt;
-    }
-    simdjson::ondemand::document doc;
-    simdjson::ondemand::object object;
-    if (reader.iterate(padded).get(doc) != simdjson::SUCCESS ||
-        doc.get_object().get(object) != simdjson::SUCCESS) {
-        return std::nullopt;
-    }
     members out;
-    for (auto field : object) {
-        std::string_view key;
-        simdjson::ondemand::value value;
-        if (field.unescaped_key().get(key) != simdjson::SUCCESS ||
-            field.value().get(value) != simdjson::SUCCESS) {
-            return std::nullopt;
-        }
+    const auto read = json_raw::for_each_member(text, [&](std::string_view key, auto& value) {
         if (key == name_key && !out.name) {
             std::string_view name;
-            if (value.get_string().get(name) == simdjson::SUCCESS) {
-                out.name = std::string(name);
-            } else {
-                out.name = std::string(); // present, but not a string: refused below
-            }
+            // Present but not a string: an empty name, which the callers refuse.
+            out.name = value.get_string().get(name) == simdjson::SUCCESS ? std::string(name)
+                                                                         : std::string();
         } else if (key == value_key && !out.value) {
             out.value = json_raw::text_of(value);
         }
+        return true;
+    });
+    if (read != json_raw::object_read::ok) {
+        return std::nullopt;
     }
     return out;
 }

@@ -18,7 +18,9 @@ static_assert(action_labels.size() == static_cast<std::size_t>(plezi::action_lab
 
 // Where Plezi 0.12's Redis channels reach the node: the routing key is the channel's name.
 constexpr std::string_view redis_exchange = "plezi.redis";
-constexpr std::array<own_exchange, 1> exchanges = {own_exchange{redis_exchange}};
+// Its channels are named as Plezi names them, and carry Plezi's own messages.
+constexpr std::array<own_exchange, 1> exchanges = {
+    own_exchange{redis_exchange, "{routing_key}", true}};
 
 } // namespace
 
