@@ -37,14 +37,18 @@ const LAYERS = {
   // One thread's hub and connections, fed by the bus.
   shard: ['util', 'pubsub', 'bus'],
   // A connected client's state, whatever its dialect: identity, subscriptions, frames to send.
-  session: ['util', 'protocol', 'auth', 'pubsub'],
+  // Document stores behind MonoRail resources (SQLite, PostgreSQL, MongoDB), each on a thread
+  // of its own: equality queries over JSON documents, nothing of sessions or sockets.
+  stores: ['util', 'protocol'],
+  session: ['util', 'protocol', 'auth', 'pubsub', 'stores'],
   // Plug-ins, each one wire protocol spoken over a session; they never see sockets or shards.
-  dialects: ['util', 'protocol', 'auth', 'pubsub', 'session'],
+  dialects: ['util', 'protocol', 'auth', 'pubsub', 'stores', 'session'],
   // Sockets, HTTP, handshakes: runs sessions on shards. Never sees a dialect: app plugs them in.
-  transport: ['util', 'protocol', 'auth', 'pubsub', 'bus', 'backend', 'shard', 'session'],
+  transport: ['util', 'protocol', 'auth', 'pubsub', 'bus', 'backend', 'shard', 'stores',
+    'session'],
   // Config and wiring: the one layer that sees every other and plugs dialects into transport.
-  app: ['util', 'protocol', 'auth', 'pubsub', 'bus', 'backend', 'shard', 'session', 'dialects',
-    'transport'],
+  app: ['util', 'protocol', 'auth', 'pubsub', 'bus', 'backend', 'shard', 'stores', 'session',
+    'dialects', 'transport'],
   // src/main.cpp: the command line; starts the app.
   main: ['app', 'util'],
 };
