@@ -273,9 +273,21 @@ void apply_toml_file(config& c, const std::string& path) {
         throw config_error(fmt::format("config: {}:{}:{}: {}", path, e.source().begin.line,
                                        e.source().begin.column, e.description()));
     }
+    // First: the file's other keys override what the preset sets.
+    if (const auto* preset = root.get("preset")) {
+        apply_preset(c, *preset);
+    }
     for (auto&& [k, v] : root) {
         const std::string_view key = k.str();
-        if (key == "port") {
+        if (key == "preset") {
+            continue;
+        } else if (key == "stores") {
+            apply_stores(c, table(v, key));
+        } else if (key == "resources") {
+            apply_resources(c, v);
+        } else if (key == "monorail") {
+            apply_monorail(c, table(v, key));
+        } else if (key == "port") {
             c.port = static_cast<std::uint16_t>(integer(v, key, 0, 65535));
         } else if (key == "bind") {
             c.bind = text(v, key);
@@ -477,6 +489,7 @@ void validate(config& c) {
             settings.raw = own.raw;
         }
     }
+    validate_monorail(c);
     // Events addressed to sessions (docs/backend.md#addressing): routing keys are names.
     const addressing::exchange_names addressing_exchanges(c.addressing_prefix);
     for (auto name : addressing_exchanges.all()) {

@@ -2,6 +2,7 @@
 // Everything a node is told at start. Defaults here; a TOML file overrides them; environment
 // variables override the file; command-line flags override everything.
 
+#include "app/config_monorail.hpp"
 #include "auth/access_policy.hpp"
 #include "auth/jwt_verifier.hpp"
 #include "backend/backend_settings.hpp"
@@ -65,6 +66,8 @@ struct config {
     std::string addressing_prefix = "herald";
     // [mailboxes]: the bounds of each identity's mailbox (the memory bus's file is in `bus`).
     mailbox_settings mailbox_bounds;
+    // MonoRail's document stores, resources and watchable exchanges.
+    monorail_config monorail;
     bool demo_clock = false; // publish demo/clock every second
 };
 

@@ -8,6 +8,8 @@
 #include "dialects/registry.hpp"
 #include "protocol/addressing.hpp"
 #include "shard/shard.hpp"
+#include "stores/registry.hpp"
+#include "stores/waterline.hpp"
 #include "transport/listener.hpp"
 #include "transport/sockjs_registry.hpp"
 #include "transport/touch_rounds.hpp"
@@ -70,6 +72,10 @@ std::vector<std::string> reserved_exchanges(const config& c) {
         for (const auto& own : dialects()[e.dialect]->own_exchanges()) {
             reserved.emplace_back(own.name);
         }
+    }
+    // MonoRail's watches take what RackHD publishes; other dialects' clients may not.
+    for (auto& name : monorail_exchanges(c)) {
+        reserved.push_back(std::move(name));
     }
     // Addressed events reach sessions without a subscription; subscribing would let a client
     // read what is addressed to others.
@@ -135,6 +141,8 @@ server::server(config settings)
     } else if (!settings_.backend.queue.empty()) {
         backend_ = std::make_unique<bus_backend>(*bus_, settings_.backend, session_ids_.node_id());
     }
+    make_stores();
+    transport_->resources = &resources_;
     transport_->application = backend_.get();
     transport_->backend_limits = settings_.backend;
     for (const auto& e : settings_.endpoints) {
@@ -201,6 +209,40 @@ server::~server() {
     stop();
 }
 
+void server::make_stores() {
+    resources_ = settings_.monorail.catalog;
+    for (const auto& s : settings_.monorail.stores) {
+        stores_.push_back(make_document_store(s.kind, s.options).store); // checked at validate
+    }
+    for (auto& r : resources_.resources) {
+        for (std::size_t i = 0; i < stores_.size(); ++i) {
+            if (r.from == resource::source::store &&
+                settings_.monorail.stores[i].name == r.store_name) {
+                r.store = stores_[i].get();
+            }
+        }
+    }
+    configure_dialects(node_settings{&resources_});
+}
+
+void server::publish_change(const document_store& from, const document_change& change) {
+    if (!waterline::fits_id(change.id)) {
+        log::warn("document store: a change of id \"{}\" cannot be a routing key; not published",
+                  change.id.substr(0, 64));
+        return;
+    }
+    for (const auto& r : resources_.resources) {
+        if (r.store == &from && r.collection == change.collection) {
+            bus_->publish({resources_.waterline_exchange,
+                           waterline::routing_key(r.identity, change.event, change.id),
+                           {},
+                           waterline::body(change.event, change.record),
+                           {}},
+                          nullptr);
+        }
+    }
+}
+
 std::string server::bus_description() const {
     if (bus_settings_.urls.empty()) {
         return "memory";
@@ -241,6 +283,10 @@ void server::start() {
     bus_->start();
     if (backend_) {
         backend_->start();
+    }
+    for (auto& store : stores_) {
+        store->start(
+            [this, &from = *store](document_change change) { publish_change(from, change); });
     }
     for (auto& s : shards_) {
         s->start();
@@ -287,6 +333,9 @@ void server::stop() {
     }
     if (backend_) {
         backend_->stop(); // after the shards: no session asks any more
+    }
+    for (auto& store : stores_) {
+        store->stop(); // likewise; and before the bus, which its changes are published to
     }
     bus_->stop();
 }

@@ -9,6 +9,8 @@
 #include "pubsub/interest.hpp"
 #include "session/session_env.hpp"
 #include "shard/session_id_maker.hpp"
+#include "stores/document_store.hpp"
+#include "stores/resource_catalog.hpp"
 #include "util/net.hpp"
 
 #include <condition_variable>
@@ -54,6 +56,10 @@ private:
     // hands it to the shards that want it.
     void fan_out(const bus_event& event, const interest::wanted& wanted,
                  std::span<const interest::reached> reached);
+    // Makes the document stores and the resource catalog that names them.
+    void make_stores();
+    // On a store's thread: a change its database reported, published as RackHD would.
+    void publish_change(const document_store& from, const document_change& change);
 
     config settings_;
     jwt_verifier jwt_;
@@ -77,6 +83,9 @@ private:
     // connections that asked, whose sockets belong to the shards.
     std::unique_ptr<backend> backend_;    // null without [backend] url
     std::unique_ptr<touch_rounds> touch_; // its timer is on the first shard
+    // After shards_, so destroyed before them: a store's late answer is posted to a shard.
+    std::vector<std::unique_ptr<document_store>> stores_; // same index as settings_.monorail
+    resource_catalog resources_;                          // MonoRail's, with the stores above
     std::unique_ptr<demo_publisher> demo_;
 
     std::mutex emptied_mutex_;

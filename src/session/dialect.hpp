@@ -9,6 +9,7 @@
 #include "session/session_env.hpp"
 #include "session/session_port.hpp"
 #include "session/upgrade_request.hpp"
+#include "stores/resource_catalog.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -69,7 +70,13 @@ struct endpoint_view {
     const dialect_options* options;
 };
 
-// A dialect: stateless, shared by every session and thread.
+// What a dialect may read of its node beyond its endpoints' options (dialect::configure).
+struct node_settings {
+    const resource_catalog* resources = nullptr; // MonoRail's resources; null when none
+};
+
+// A dialect: shared by every session and thread; stateless but for what configure() gives it
+// once at start, before any other thread runs, immutable afterwards.
 class dialect {
 public:
     virtual ~dialect() = default;
@@ -89,6 +96,9 @@ public:
     virtual std::optional<std::string> option_problem(const dialect_option&) const {
         return "unknown key";
     }
+    // The node's settings, once at start (dialects::configure_dialects); the node outlives
+    // every call that reads them.
+    virtual void configure(const node_settings&) {}
     virtual std::unique_ptr<dialect_session> open(session_port& port, const session_env& env,
                                                   const upgrade_request& request) const = 0;
     // The event as a complete WebSocket text frame for this dialect's sessions, built once per

@@ -6,6 +6,7 @@
 #include "protocol/frame_codec.hpp"
 #include "pubsub/topic.hpp"
 #include "session/session_env.hpp"
+#include "stores/document_store.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -41,6 +42,13 @@ public:
     virtual void ask_backend(std::string_view kind, std::string_view identity_json,
                              std::string members, backend_reply_handler on_reply) = 0;
     virtual bool has_backend() const = 0;
+    // Asks a document store (MonoRail's resources), which works on a thread of its own. Like
+    // ask_backend: `on_result` runs later on this session's thread, exactly once, unless the
+    // session has ended by then; never before find_documents returns. Counted with the back
+    // end's requests against max_pending_per_session (the result then says overloaded).
+    using documents_handler = std::function<void(find_result)>;
+    virtual void find_documents(document_store& store, find_request request,
+                                documents_handler on_result) = 0;
     // A notice for the back end, whose answer nobody reads (Plezi's on_close, on_shutdown): as
     // ask_backend, but not counted against the session's max_pending_per_session, so a session
     // whose requests are all pending still says goodbye. A dialect sends a bounded few of these

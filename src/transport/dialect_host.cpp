@@ -161,6 +161,42 @@ void dialect_host::tell_backend(std::string_view kind, std::string_view identity
                            [](backend_reply) {});
 }
 
+void dialect_host::find_documents(document_store& store, find_request request,
+                                  documents_handler on_result) {
+    auto later = [this](documents_handler done, find_result result) {
+        net::post(host_shard_.context(), [weak = std::weak_ptr<dialect_host>(host_ref()),
+                                          done = std::move(done),
+                                          result = std::move(result)]() mutable {
+            if (auto self = weak.lock(); self && self->is_open() && self->dialect_running()) {
+                self->guarded([&] { done(std::move(result)); });
+            }
+        });
+    };
+    if (backend_pending_ >= node_.backend_limits.max_pending_per_session) {
+        later(std::move(on_result), {store_status::overloaded,
+                                     "more than [backend] max_pending_per_session requests pending",
+                                     {},
+                                     false});
+        return;
+    }
+    ++backend_pending_;
+    // The store answers on its own thread; the session may be gone by the time it is back on
+    // ours.
+    store.find(std::move(request),
+               [weak = std::weak_ptr<dialect_host>(host_ref()), &io = host_shard_.context(),
+                on_result = std::move(on_result)](find_result result) mutable {
+                   net::post(io, [weak = std::move(weak), on_result = std::move(on_result),
+                                  result = std::move(result)]() mutable {
+                       if (auto self = weak.lock()) {
+                           --self->backend_pending_;
+                           if (self->is_open() && self->dialect_running()) {
+                               self->guarded([&] { on_result(std::move(result)); });
+                           }
+                       }
+                   });
+               });
+}
+
 // Never within ask_backend: the dialect is in the middle of its own call.
 void dialect_host::reply_later(backend_reply_handler on_reply, backend_reply reply) {
     net::post(host_shard_.context(),

@@ -31,6 +31,8 @@ public:
     void ask_backend(std::string_view kind, std::string_view identity_json, std::string members,
                      backend_reply_handler on_reply) override;
     bool has_backend() const override;
+    void find_documents(document_store& store, find_request request,
+                        documents_handler on_result) override;
     void tell_backend(std::string_view kind, std::string_view identity_json,
                       std::string members) override;
     void publish_raw(std::string_view exchange, std::string_view routing_key,
@@ -90,7 +92,8 @@ private:
     // The client's address as a trusted proxy reported it (X-Forwarded-For); null otherwise,
     // and the socket's peer is the address.
     std::unique_ptr<std::string> forwarded_for_;
-    std::uint16_t backend_pending_ = 0; // this session's requests awaiting the back end
+    // This session's requests awaiting the back end or a document store.
+    std::uint16_t backend_pending_ = 0;
     bool dialect_ended_ = false;
 };
 

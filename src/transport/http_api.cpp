@@ -5,6 +5,7 @@
 #include "protocol/json_text.hpp"
 #include "protocol/publish_request.hpp"
 #include "transport/endpoint_match.hpp"
+#include "transport/resource_api.hpp"
 #include "transport/transport_context.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -21,8 +22,6 @@ extern const std::string_view index_html;
 
 namespace http = boost::beast::http;
 
-namespace {
-
 http_response json_ok(unsigned status, std::string body) {
     return {status, "application/json", std::move(body), {}};
 }
@@ -32,6 +31,8 @@ http_response method_not_allowed(std::string_view allow) {
     r.extra_headers = fmt::format("Allow: {}\r\n", allow);
     return r;
 }
+
+namespace {
 
 bool same_secret(std::string_view given, std::string_view expected) {
     // Constant time for equal lengths, so the key cannot be guessed byte by byte.
@@ -70,7 +71,8 @@ void on_published(pending_batch& batch, std::string_view error) {
     batch.answer(std::move(r));
 }
 
-// The API key (api_key) as a bearer token: nullopt when it is right, else the refusal.
+} // namespace
+
 std::optional<http_response> refuse_caller(const transport_context& node,
                                            const http_request& request) {
     if (node.api_key.empty()) {
@@ -91,6 +93,8 @@ std::optional<http_response> refuse_caller(const transport_context& node,
     }
     return std::nullopt;
 }
+
+namespace {
 
 // Hands the events to the bus, in order; answered at once on the memory bus, else once the
 // broker took them all.
@@ -270,6 +274,9 @@ std::optional<http_response> handle_http(transport_context& node, const http_req
             return method_not_allowed("POST");
         }
         return notify(node, request, later);
+    }
+    if (target.starts_with(resources_path)) {
+        return write_resource(node, request, target.substr(resources_path.size()), later);
     }
     if (target == "/healthz") {
         return get ? json_ok(200, R"({"status":"ok"})") : method_not_allowed("GET");

@@ -30,6 +30,11 @@ std::optional<http_response> handle_http(transport_context& node, const http_req
 
 // {"error":E,"detail":D} with `status`.
 http_response json_error(unsigned status, std::string_view error, std::string_view detail);
+http_response json_ok(unsigned status, std::string body);
+http_response method_not_allowed(std::string_view allow);
+// The API key (api_key) as a bearer token: nullopt when it is right, else the refusal.
+std::optional<http_response> refuse_caller(const transport_context& node,
+                                           const http_request& request);
 
 // The bytes of a complete HTTP/1.1 response.
 std::string serialize(const http_response& r, bool keep_alive);

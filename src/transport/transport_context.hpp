@@ -12,6 +12,7 @@
 #include "session/dialect.hpp"
 #include "session/session_env.hpp"
 #include "shard/session_id_maker.hpp"
+#include "stores/resource_catalog.hpp"
 #include "transport/upgrade_credentials.hpp"
 #include "util/limits.hpp"
 
@@ -51,6 +52,7 @@ struct transport_context {
     live_sessions* live = nullptr;               // the ids of the node's open sessions
     addressing::exchange_names addressing;       // where events addressed to sessions travel
     sockjs_registry* sockjs = nullptr;           // set when an endpoint is served over SockJS
+    const resource_catalog* resources = nullptr; // MonoRail's: /api/resources writes to them
 };
 
 } // namespace herald

@@ -17,6 +17,7 @@ struct recording_port final : session_port {
     void ask_backend(std::string_view, std::string_view, std::string,
                      backend_reply_handler) override {}
     bool has_backend() const override { return false; }
+    void find_documents(document_store&, find_request, documents_handler) override {}
     void tell_backend(std::string_view, std::string_view, std::string) override {}
     void publish_raw(std::string_view, std::string_view, std::string) override {}
     void tell_lifecycle(lifecycle_event e, std::string_view identity,

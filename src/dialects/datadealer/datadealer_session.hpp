@@ -55,6 +55,10 @@ private:
         port_.ask_backend(kind, identity_json, std::move(members), std::move(on_reply));
     }
     bool has_backend() const override { return port_.has_backend(); }
+    void find_documents(document_store& store, find_request request,
+                        documents_handler on_result) override {
+        port_.find_documents(store, std::move(request), std::move(on_result));
+    }
     void tell_backend(std::string_view kind, std::string_view identity_json,
                       std::string members) override {
         port_.tell_backend(kind, identity_json, std::move(members));
