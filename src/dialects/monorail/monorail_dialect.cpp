@@ -40,12 +40,15 @@ std::unique_ptr<dialect_session> monorail_dialect::open(session_port& port, cons
 shared_frame monorail_dialect::render(const event_view& e) const {
     const resource_catalog& resources = resources_ ? *resources_ : no_resources;
     std::string text;
-    if (e.exchange == resources.waterline_exchange && e.event.empty()) {
-        // A database change, for the resource whose identity it carries; a change of an
-        // identity no resource has can only reach an mq watch of the exchange.
+    if (e.exchange == resources.waterline_exchange) {
+        // A database change, for the resource whose identity it carries: RackHD's body
+        // {"event","record"}, or a Herald event (the publish API) whose payload is the record.
+        // A change of an identity no resource has can only reach an mq watch of the exchange.
         const resource* changed = resources.by_identity(monorail::identity_of(e.routing_key));
-        auto said =
-            changed ? monorail::change(changed->name, e.routing_key, e.payload) : std::nullopt;
+        auto record = e.event.empty() ? monorail::record_of(e.payload)
+                                      : std::optional<std::string>(e.payload);
+        auto said = changed && record ? monorail::change(changed->name, e.routing_key, *record)
+                                      : std::nullopt;
         text = said ? std::move(*said) : monorail::mq_item(e.routing_key, e.payload);
     } else if (e.event.empty() || resources.watchable(e.exchange)) {
         // A message of a watched exchange; one published through Herald's API has a name, and

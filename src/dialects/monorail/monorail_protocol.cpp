@@ -38,6 +38,26 @@ std::string opening(std::string_view h, std::string_view resource) {
     return out;
 }
 
+// A routing key's or body's bytes as a JSON string: brokers carry any bytes, and a reply that
+// is not UTF-8 would be an invalid text frame, so bytes that are not UTF-8 are read as Latin-1.
+void append_text(std::string& out, std::string_view bytes) {
+    if (simdjson::validate_utf8(bytes.data(), bytes.size())) {
+        json_text::append_string(out, bytes);
+        return;
+    }
+    std::string latin1;
+    latin1.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        if (c < 0x80) {
+            latin1 += static_cast<char>(c);
+        } else {
+            latin1 += static_cast<char>(0xc0 | (c >> 6));
+            latin1 += static_cast<char>(0x80 | (c & 0x3f));
+        }
+    }
+    json_text::append_string(out, latin1);
+}
+
 bool is_json(std::string_view text) {
     thread_local simdjson::dom::parser parser;
     const simdjson::padded_string padded(text);
@@ -106,7 +126,9 @@ read_request_result read_request(std::string_view text) {
 std::string resource_of_path(std::string_view path) {
     path = path.substr(0, path.find_first_of("?#"));
     const auto slash = path.rfind('/');
-    return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+    const auto last = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    // Replies name it: bytes that are not UTF-8 would make them invalid text frames.
+    return simdjson::validate_utf8(last.data(), last.size()) ? std::string(last) : std::string();
 }
 
 std::string session(std::string_view id) {
@@ -172,8 +194,20 @@ std::string_view identity_of(std::string_view routing_key) {
     return dot == std::string_view::npos ? std::string_view() : routing_key.substr(0, dot);
 }
 
+std::optional<std::string> record_of(std::string_view body) {
+    std::optional<std::string> record;
+    const auto read = json_raw::for_each_member(body, [&](std::string_view key, auto& value) {
+        if (key == "record") {
+            record = json_raw::text_of(value);
+            return false;
+        }
+        return true;
+    });
+    return read == json_raw::object_read::ok ? record : std::nullopt;
+}
+
 std::optional<std::string> change(std::string_view resource, std::string_view routing_key,
-                                  std::string_view body) {
+                                  std::string_view record) {
     // <identity>.<event>.<id>: on-wss took the last part as the id and the one before as the
     // event, so an identity may hold dots but an id may not.
     const auto last = routing_key.rfind('.');
@@ -189,34 +223,23 @@ std::optional<std::string> change(std::string_view resource, std::string_view ro
     if (event.empty() || id.empty()) {
         return std::nullopt;
     }
-    std::optional<std::string> record;
-    const auto read = json_raw::for_each_member(body, [&](std::string_view key, auto& value) {
-        if (key == "record") {
-            record = json_raw::text_of(value);
-            return false;
-        }
-        return true;
-    });
-    if (read != json_raw::object_read::ok || !record) {
-        return std::nullopt;
-    }
     const bool destroyed = event == "destroyed";
     std::string out = opening(destroyed ? "remove" : "item", resource);
     out += R"(,"id":)";
     if (destroyed) {
-        json_text::append_string(out, id);
+        append_text(out, id);
         out += R"(,"params":{"id":)";
-        json_text::append_string(out, id);
+        append_text(out, id);
         out += '}';
     } else {
         out += '[';
-        json_text::append_string(out, event);
+        append_text(out, event);
         out += ',';
-        json_text::append_string(out, id);
+        append_text(out, id);
         out += ']';
     }
     out += R"(,"data":)";
-    out += *record;
+    out += record;
     out += '}';
     return out;
 }
@@ -224,12 +247,12 @@ std::optional<std::string> change(std::string_view resource, std::string_view ro
 std::string mq_item(std::string_view routing_key, std::string_view body) {
     std::string out = opening("item", "mq");
     out += R"(,"id":)";
-    json_text::append_string(out, routing_key);
+    append_text(out, routing_key);
     out += R"(,"data":)";
     if (is_json(body)) {
         out += body;
     } else {
-        json_text::append_string(out, body);
+        append_text(out, body);
     }
     out += '}';
     return out;

@@ -36,7 +36,7 @@ struct read_request_result {
 read_request_result read_request(std::string_view text);
 
 // The resource a connection to `path` names: its last segment ("/nodes" → "nodes"), as on-wss
-// took it; query and fragment are not part of the path.
+// took it; query and fragment are not part of the path. Empty when it is not UTF-8.
 std::string resource_of_path(std::string_view path);
 
 // Replies. `resource` is quoted; JSON arguments (`_json`) go as they are.
@@ -52,12 +52,13 @@ std::string removed(std::string_view resource, std::string_view params_json);
 // sent an empty params; Herald says what went wrong).
 std::string error(std::string_view resource, std::string_view code, std::string_view message);
 
-// A change of RackHD's database (on.waterline, routing key <identity>.<event>.<id>, body
-// {"event":…,"record":…}) as watchers of `resource` get it: destroyed → remove with id and
-// data; anything else → item with id [event, id] and data. Nullopt when the routing key or the
-// body is not such a change.
+// The record of a change's body {"event":…,"record":…}; nullopt when it has none.
+std::optional<std::string> record_of(std::string_view body);
+// A change of RackHD's database (on.waterline, routing key <identity>.<event>.<id>) as watchers
+// of `resource` get it: destroyed → remove with id and data; anything else → item with id
+// [event, id] and data. Nullopt when the routing key is not <identity>.<event>.<id>.
 std::optional<std::string> change(std::string_view resource, std::string_view routing_key,
-                                  std::string_view body);
+                                  std::string_view record_json);
 // The identity of a change's routing key (its first part), empty when it has none.
 std::string_view identity_of(std::string_view routing_key);
 // A message of a watched exchange, as `mq` watchers get it: item with the routing key as id and
