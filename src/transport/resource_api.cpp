@@ -74,18 +74,39 @@ std::optional<http_response> write_resource(transport_context& node, const http_
                 "the body must be one JSON object: the document");
         }
     }
+    if (!node.bus.is_ready()) {
+        // Written now, the change would reach no watcher: the caller tries again later.
+        return json_error(503, "bus_not_ready", node.bus.not_ready_reason());
+    }
     // The store answers on its thread; the change goes to the bus from there (bus_port takes
-    // any thread), then the caller gets the answer.
+    // any thread). On a broker the caller is answered once the broker took the change, as
+    // /api/publish is: a change the caller was told of cannot be overtaken by the caller's next
+    // publish, nor lost unsaid when the broker is away.
     target->store->write(std::move(write), [later, &node, target, id = *id](write_result result) {
-        if (result.status == store_status::ok && !result.event.empty()) {
-            node.bus.publish({node.resources->waterline_exchange,
-                              waterline::routing_key(target->identity, result.event, id),
-                              {},
-                              waterline::body(result.event, result.record),
-                              {}},
-                             nullptr);
+        if (result.status != store_status::ok || result.event.empty()) {
+            later(answer(result));
+            return;
         }
-        later(answer(result));
+        bus_event change{node.resources->waterline_exchange,
+                         waterline::routing_key(target->identity, result.event, id),
+                         {},
+                         waterline::body(result.event, result.record),
+                         {}};
+        if (node.bus.takes_every_event()) {
+            node.bus.publish(std::move(change), nullptr);
+            later(answer(result));
+            return;
+        }
+        node.bus.publish(std::move(change), [later, result](std::string_view error) {
+            if (error.empty()) {
+                later(answer(result));
+                return;
+            }
+            later(json_error(503, "change_not_published",
+                             fmt::format("the document is written, but its change did not reach "
+                                         "the broker, so no watcher sees it: {}",
+                                         error)));
+        });
     });
     return std::nullopt;
 }
