@@ -17,6 +17,7 @@
 #include <libpq-fe.h>
 #include <mutex>
 #include <set>
+#include <signal.h>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -79,12 +80,17 @@ protected:
         }
     }
 
+    // A connection of the test's own, quiet about notices ("does not exist, skipping").
+    PGconn* connect() {
+        PGconn* conn = PQconnectdb(url_.c_str());
+        PQsetNoticeProcessor(
+            conn, [](void*, const char*) {}, nullptr);
+        return conn;
+    }
     // Runs SQL (one or more statements) on a connection of the test's own.
     void sql(const std::string& text) {
-        PGconn* conn = PQconnectdb(url_.c_str());
+        PGconn* conn = connect();
         ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
-        PQsetNoticeProcessor(
-            conn, [](void*, const char*) {}, nullptr); // "does not exist, skipping"
         PGresult* result = PQexec(conn, text.c_str());
         const auto status = PQresultStatus(result);
         EXPECT_TRUE(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
@@ -195,6 +201,34 @@ TEST_F(PostgresStore, AQueryOverTheTimeoutIsAnsweredUnavailableAndTheStoreGoesOn
     EXPECT_LT(std::chrono::steady_clock::now() - began, 3s);
     EXPECT_EQ(slow.status, store_status::unavailable);
     EXPECT_EQ(slow.error, "the document store did not answer within 300 ms");
+    EXPECT_EQ(find("{}").status, store_status::ok);
+}
+
+// A server process that stops answering (SIGSTOP: not even statement_timeout fires) is given
+// up timeout_ms + 1 s after the query was sent; the next query connects anew.
+TEST_F(PostgresStore, AServerThatHangsIsGivenUpAndTheNextQueryConnectsAnew) {
+    start(300ms);
+    ASSERT_EQ(find("{}").status, store_status::ok);
+    PGconn* admin = connect();
+    PGresult* found = PQexec(admin, ("SELECT pid FROM pg_stat_activity WHERE application_name = "
+                                     "'herald' AND query LIKE '%" +
+                                     table_ + "%'")
+                                        .c_str());
+    ASSERT_EQ(PQntuples(found), 1) << PQerrorMessage(admin);
+    const pid_t backend = std::atoi(PQgetvalue(found, 0, 0));
+    PQclear(found);
+    ASSERT_EQ(::kill(backend, SIGSTOP), 0);
+    const auto began = std::chrono::steady_clock::now();
+    auto hung = find("{}");
+    const auto took = std::chrono::steady_clock::now() - began;
+    ::kill(backend, SIGCONT);
+    PQclear(
+        PQexec(admin, ("SELECT pg_terminate_backend(" + std::to_string(backend) + ")").c_str()));
+    PQfinish(admin);
+    EXPECT_EQ(hung.status, store_status::unavailable);
+    EXPECT_EQ(hung.error, "the document store did not answer within 300 ms");
+    EXPECT_GE(took, 1300ms);
+    EXPECT_LT(took, 3s);
     EXPECT_EQ(find("{}").status, store_status::ok);
 }
 
