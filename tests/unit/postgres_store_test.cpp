@@ -274,6 +274,17 @@ TEST_F(PostgresStore, TheDocumentedTriggerReportsInsertsUpdatesAndDeletes) {
     EXPECT_EQ(big.record, R"({"id":"big"})");
 }
 
+TEST_F(PostgresStore, AChangeIsPublishedWithTheRowAsItIsWhenTheStoreReadsIt) {
+    install_trigger();
+    start(5000ms, true);
+    ASSERT_EQ(find("{}").status, store_status::ok);
+    sql("BEGIN; INSERT INTO " + table_ + R"( VALUES ('n1', '{"v":1}'); UPDATE )" + table_ +
+        R"( SET document = '{"v":2}'; COMMIT)");
+    auto created = changes_.next();
+    EXPECT_EQ(created.event, "created");
+    EXPECT_EQ(created.record, R"({"v": 2, "id": "n1"})");
+}
+
 TEST_F(PostgresStore, AThousandChangesInOneTransactionAreEachPublishedOnce) {
     install_trigger();
     start(5000ms, true);
