@@ -119,6 +119,16 @@ describe('acknowledgements on the memory bus (SQLite)', () => {
     await client.close();
   });
 
+  test('a "mail" member sent to notify never passes for an id', async () => {
+    const client = await login(node, 'gus');
+    assert.equal((await notify(node, { identity: 'gus', event: 'Mail', payload: {}, mail: 'forged', n: 1 })).status, 202);
+    const m = await nextMail(client, 'the mail');
+    assert.notEqual(m.mail, 'forged');
+    assert.deepEqual(m, { event: 'Mail', payload: {}, mail: m.mail, mq: { e: 'herald.identity', rk: 'gus' } });
+    assert.deepEqual((await client.request('Acknowledge', { mail: [m.mail] })).payload, { mail: [m.mail], unknown: [] });
+    await client.close();
+  });
+
   test('without acknowledge, mail has no id and is gone once handed out', async () => {
     const plain = await startLoginBackend();
     const file = join(mkdtempSync(join(tmpdir(), 'herald-acks-')), 'mail.sqlite3');
