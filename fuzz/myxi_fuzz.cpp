@@ -17,6 +17,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& key : action->routing_keys) {
             must_be_json("[" + key.json + "]");
         }
+        // Acknowledge's ids stay within their bounds, and the reply is JSON.
+        if (action->mail.size() > herald::addressing::max_acknowledged_ids) {
+            std::abort();
+        }
+        for (const auto& id : action->mail) {
+            if (id.empty() || id.size() > herald::addressing::max_mail_id_bytes) {
+                std::abort();
+            }
+        }
+        must_be_json(herald::myxi::acknowledged(action->tag, action->mail, {}));
     } else if (!action.error().tag.empty()) {
         must_be_json(herald::myxi::error(action.error().tag, action.error().error));
     }

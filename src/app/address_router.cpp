@@ -4,6 +4,7 @@
 #include "dialects/registry.hpp"
 #include "protocol/addressing.hpp"
 #include "protocol/broker_message.hpp"
+#include "protocol/json_raw.hpp"
 #include "protocol/json_text.hpp"
 #include "shard/shard.hpp"
 #include "util/log.hpp"
@@ -137,17 +138,40 @@ void address_router::hear_registration(const bus_event& event, const std::string
     }
 }
 
-void address_router::hand_out_mail(std::string_view identity, std::vector<std::string>& bodies) {
-    for (auto& body : bodies) {
-        auto message = parse_broker_message(body);
+void address_router::hand_out_mail(std::string_view identity, std::vector<mail>& taken) {
+    for (auto& m : taken) {
+        auto message = parse_broker_message(m.body);
         if (!message) {
             refused_.add(); // Herald stored it: only a store shared with others could hold this
             continue;
+        }
+        if (!m.id.empty()) {
+            with_mail_id(message->extra, m.id);
         }
         node_.bus.publish({node_.names.identity, std::string(identity), std::move(message->event),
                            std::move(message->payload), std::move(message->extra)},
                           nullptr);
     }
+}
+
+// Kept mail goes out with its id as the member "mail", which the client acknowledges; a
+// "mail" member the notifier sent is replaced, so the client never mistakes one for an id.
+void address_router::with_mail_id(std::string& extra, std::string_view id) {
+    if (extra.find(R"("mail")") != std::string::npos) {
+        std::string kept;
+        json_raw::for_each_member("{" + extra + "}", [&](std::string_view key, auto& value) {
+            if (key != "mail") {
+                kept += kept.empty() ? "" : ",";
+                json_text::append_string(kept, key);
+                kept += ':';
+                kept += json_raw::text_of(value);
+            }
+            return true;
+        });
+        extra = std::move(kept);
+    }
+    extra += extra.empty() ? R"("mail":)" : R"(,"mail":)";
+    json_text::append_string(extra, id);
 }
 
 void address_router::tell_failed_unicast(std::uint64_t target, std::string_view event,

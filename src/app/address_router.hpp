@@ -60,7 +60,9 @@ public:
 
     // On the bus thread: mail taken from an identity's mailbox (as POST /api/notify stored
     // it) goes to every session of the identity, on every node, in order.
-    void hand_out_mail(std::string_view identity, std::vector<std::string>& bodies);
+    void hand_out_mail(std::string_view identity, std::vector<mail>& taken);
+    // Adds (or replaces) the member "mail" with a kept message's id in a message's extra members.
+    static void with_mail_id(std::string& extra, std::string_view id);
 
     std::uint64_t failed_unicasts() const { return failed_unicasts_.value(); }
     std::uint64_t refused() const { return refused_.value(); }

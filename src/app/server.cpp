@@ -186,7 +186,7 @@ server::server(config settings)
                                                 session_ids_.node_id(), transport_->addressing,
                                                 *addresses_);
     foreign_->declare_interest(*bus_);
-    bus_->on_mail([this](std::string_view identity, std::vector<std::string>& bodies) {
+    bus_->on_mail([this](std::string_view identity, std::vector<mail>& bodies) {
         addresses_->hand_out_mail(identity, bodies);
     });
     const auto address = net::ip::make_address(settings_.bind);

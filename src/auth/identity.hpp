@@ -14,6 +14,7 @@ struct registration {
     std::string name;
     std::uint32_t lifetime = 0; // seconds
     std::uint32_t max_connections = 0;
+    bool acknowledge = false; // mail is kept until the client acknowledges it
     friend bool operator==(const registration&, const registration&) = default;
 };
 

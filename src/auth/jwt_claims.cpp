@@ -87,7 +87,8 @@ std::vector<std::string> granted_channels(std::optional<simdjson::dom::element> 
     return channels;
 }
 
-// "register_as": a name, or an array of names and {"identity","lifetime","max_connections"}
+// "register_as": a name, or an array of names and {"identity","lifetime","max_connections",
+// "acknowledge"}
 // objects. Entries that are not understood are left out, as grants are; at most 16 are read.
 std::vector<registration> registrations(std::optional<simdjson::dom::element> claim) {
     std::vector<registration> out;
@@ -110,6 +111,10 @@ std::vector<registration> registrations(std::optional<simdjson::dom::element> cl
             if (object["max_connections"].get(number) == simdjson::SUCCESS) {
                 r.max_connections =
                     static_cast<std::uint32_t>(std::min<std::uint64_t>(number, 1000));
+            }
+            bool acknowledge = false;
+            if (object["acknowledge"].get(acknowledge) == simdjson::SUCCESS) {
+                r.acknowledge = acknowledge;
             }
         }
         if (!r.name.empty() && out.size() < 16) {

@@ -46,10 +46,22 @@ struct bus_request {
 // How an identity's mailbox is kept (docs/backend.md#identities-and-mailboxes): the identity
 // exists until `lifetime` after it last registered or had its mail taken; its mailbox holds at
 // most max_messages messages and max_bytes bytes of them.
+// With `acknowledge`, mail stays in the mailbox after it is handed out, until a client
+// acknowledges it by its id (docs/backend.md#acknowledgements).
 struct mailbox_settings {
     std::chrono::seconds lifetime{604800};
     std::size_t max_messages = 1000;
     std::size_t max_bytes = 1024 * 1024;
+    bool acknowledge = false;
+};
+
+// One message taken from a mailbox: its id (unique in the cluster) when the mailbox keeps mail
+// until it is acknowledged, else empty; and its body as notify stored it.
+struct mail {
+    std::string id;
+    std::string body;
+
+    friend bool operator==(const mail&, const mail&) = default;
 };
 
 // What became of a notify: kept (the nodes watching the mailbox must be told: they take it
@@ -68,16 +80,32 @@ enum class notify_result : std::uint8_t {
 // - open_mailbox registers the identity (or refreshes its lifetime) and watches its mailbox:
 //   what is in it now, and whatever notify stores later while it is watched, is taken and
 //   handed to on_mail, in the order stored. Opening a watched mailbox again refreshes it.
-// - close_mailbox stops watching; mail stored afterwards waits for the next open.
+//   With settings.acknowledge, taken mail stays until acknowledged, and each open_mailbox (a
+//   new registration) hands out again whatever is not acknowledged yet.
+// - take_mail takes what is new (a tell that mail was stored, the periodic look, a reconnect):
+//   the same as open_mailbox, but in acknowledge mode nothing handed out already comes again.
+// - close_mailbox stops watching; mail stored afterwards waits for the next open. In
+//   acknowledge mode, what was handed out and not acknowledged is due again at the next take.
 // - notify stores one message for the identity and calls `done` once: stored, or why not.
-// After a reconnect the bus thread opens every watched mailbox again.
+// - acknowledge removes, of the mail of `identities`, the messages with the given ids, and
+//   calls `done` once with the ids it removed (an id of another identity, or one already
+//   acknowledged, is not among them).
+// After a reconnect the bus thread takes every watched mailbox again.
 class mailboxes {
 public:
     using notify_done = std::function<void(notify_result, std::string_view why)>;
+    using acknowledge_done = std::function<void(std::vector<std::string> removed)>;
     virtual ~mailboxes() = default;
     virtual void open_mailbox(std::string_view identity, const mailbox_settings& settings) = 0;
+    virtual void take_mail(std::string_view identity, const mailbox_settings& settings) {
+        open_mailbox(identity, settings);
+    }
     virtual void close_mailbox(std::string_view identity) = 0;
     virtual void notify(std::string_view identity, std::string body, notify_done done) = 0;
+    virtual void acknowledge(const std::vector<std::string>& /*identities*/,
+                             const std::vector<std::string>& /*ids*/, acknowledge_done done) {
+        done({});
+    }
 };
 
 // A connection to a broker, or the embedded memory bus.
@@ -153,8 +181,9 @@ public:
         // An answer to a request (see send_request); may be empty when nobody asks.
         reply_handler on_reply;
         // Mail taken from a watched mailbox (open_mailbox), oldest first, as notify stored it:
-        // the node hands it to the identity's sessions. Taken means gone from the store.
-        std::function<void(std::string_view identity, std::vector<std::string>& bodies)> on_mail;
+        // the node hands it to the identity's sessions. Taken means gone from the store,
+        // unless the mailbox keeps mail until it is acknowledged (then each has an id).
+        std::function<void(std::string_view identity, std::vector<mail>& taken)> on_mail;
     };
     // Empty text: the broker took the event (or request); otherwise why it did not.
     using publish_done = std::function<void(std::string_view error)>;

@@ -60,9 +60,16 @@ public:
         done(notify_result::unavailable, "this bus keeps no mailboxes");
     }
     // Where taken mail goes: called on the bus thread. Set it once, before start.
-    using mail_handler =
-        std::function<void(std::string_view identity, std::vector<std::string>& bodies)>;
+    using mail_handler = std::function<void(std::string_view identity, std::vector<mail>& taken)>;
     virtual void on_mail(mail_handler) {}
+    // A client acknowledged mail of the identities its session is registered as (bus.hpp,
+    // mailboxes::acknowledge). Any thread; `done` runs on the bus thread, once: with the ids
+    // removed (none when the bus is not ready or keeps no mailboxes).
+    virtual void acknowledge_mail(std::vector<std::string> /*identities*/,
+                                  std::vector<std::string> /*ids*/,
+                                  mailboxes::acknowledge_done done) {
+        done({});
+    }
 
 protected:
     // Nobody owns a bus through its port.

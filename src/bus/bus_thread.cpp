@@ -33,7 +33,7 @@ void bus_thread::start() {
              [this](std::string_view correlation_id, std::string_view body) {
                  on_reply_arrived(correlation_id, body);
              },
-             [this](std::string_view identity, std::vector<std::string>& bodies) {
+             [this](std::string_view identity, std::vector<mail>& bodies) {
                  if (mail_handler_) {
                      mail_handler_(identity, bodies);
                  }
@@ -112,12 +112,7 @@ void bus_thread::arm_mailbox_timer() {
         if (ec) {
             return;
         }
-        for (const auto& [identity, watched] : mailboxes_) {
-            if (!bus_ready_ || bus_->mailboxes() == nullptr) {
-                break;
-            }
-            bus_->mailboxes()->open_mailbox(identity, watched.settings);
-        }
+        take_every_mailbox();
         arm_mailbox_timer();
     });
 }
@@ -142,8 +137,29 @@ void bus_thread::wake_mailbox(std::string identity) {
     net::post(io_, [this, identity = std::move(identity)] {
         auto it = mailboxes_.find(identity);
         if (it != mailboxes_.end() && bus_ready_ && bus_->mailboxes() != nullptr) {
-            bus_->mailboxes()->open_mailbox(identity, it->second.settings);
+            bus_->mailboxes()->take_mail(identity, it->second.settings);
         }
+    });
+}
+
+void bus_thread::take_every_mailbox() {
+    for (const auto& [identity, watched] : mailboxes_) {
+        if (!bus_ready_ || bus_->mailboxes() == nullptr) {
+            break;
+        }
+        bus_->mailboxes()->take_mail(identity, watched.settings);
+    }
+}
+
+void bus_thread::acknowledge_mail(std::vector<std::string> identities, std::vector<std::string> ids,
+                                  mailboxes::acknowledge_done done) {
+    net::post(io_, [this, identities = std::move(identities), ids = std::move(ids),
+                    done = std::move(done)]() mutable {
+        if (!bus_ready_ || bus_->mailboxes() == nullptr) {
+            done({});
+            return;
+        }
+        bus_->mailboxes()->acknowledge(identities, ids, std::move(done));
     });
 }
 
@@ -252,12 +268,7 @@ void bus_thread::on_readiness(bool ready, std::string reason) {
             bus_->subscribe(t.exchange, t.routing_key);
         }
         // And the mailboxes it watched, after the topics their mail goes out on.
-        for (const auto& [identity, watched] : mailboxes_) {
-            if (!bus_ready_ || bus_->mailboxes() == nullptr) {
-                break;
-            }
-            bus_->mailboxes()->open_mailbox(identity, watched.settings);
-        }
+        take_every_mailbox();
         reason.clear();
     } else if (reason.empty()) {
         reason = "the bus is not connected";

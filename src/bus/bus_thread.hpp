@@ -69,6 +69,8 @@ public:
     void wake_mailbox(std::string identity) override;
     void notify(std::string identity, std::string body, mailboxes::notify_done done) override;
     void on_mail(mail_handler handler) override;
+    void acknowledge_mail(std::vector<std::string> identities, std::vector<std::string> ids,
+                          mailboxes::acknowledge_done done) override;
     bool is_ready() const override { return ready_.load(std::memory_order_acquire); }
     std::string not_ready_reason() const override;
 
@@ -110,6 +112,8 @@ private:
     net::steady_timer mailbox_timer_{io_};
     bool mailbox_timer_armed_ = false;
     void arm_mailbox_timer();
+    // What is new in every watched mailbox (after a reconnect, and each minute).
+    void take_every_mailbox();
     // Bus thread only. Subscriptions are sent only while the bus is ready: when it becomes
     // ready, every wanted topic is subscribed anyway.
     bool bus_ready_ = false;

@@ -7,7 +7,7 @@ void memory_bus::start(handlers callbacks) {
     running_ = true;
     if (!mailbox_file_.empty()) {
         mailboxes_ = std::make_unique<sqlite_mailboxes>(
-            mailbox_file_, [this](std::string_view identity, std::vector<std::string>& bodies) {
+            mailbox_file_, [this](std::string_view identity, std::vector<mail>& bodies) {
                 if (running_ && callbacks_.on_mail) {
                     callbacks_.on_mail(identity, bodies);
                 }

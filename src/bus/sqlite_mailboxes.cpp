@@ -2,6 +2,8 @@
 
 #include "util/log.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <sqlite3.h>
 
@@ -95,9 +97,9 @@ bool sqlite_mailboxes::ready() {
     return false;
 }
 
-void sqlite_mailboxes::open_mailbox(std::string_view identity, const mailbox_settings& settings) {
+bool sqlite_mailboxes::refresh(std::string_view identity, const mailbox_settings& settings) {
     if (!ready()) {
-        return;
+        return false;
     }
     const auto now = now_();
     purge_expired(now);
@@ -113,12 +115,39 @@ void sqlite_mailboxes::open_mailbox(std::string_view identity, const mailbox_set
                            .bind(5, static_cast<std::int64_t>(settings.max_bytes))
                            .step() != SQLITE_DONE) {
         log::error("mailboxes: cannot register \"{}\": {}", identity, sqlite3_errmsg(db_));
+        return false;
+    }
+    return true;
+}
+
+// A registration: in acknowledge mode, everything not acknowledged is handed out again.
+void sqlite_mailboxes::open_mailbox(std::string_view identity, const mailbox_settings& settings) {
+    if (settings.acknowledge) {
+        cursors_[std::string(identity)] = 0;
+    }
+    take_mail(identity, settings);
+}
+
+void sqlite_mailboxes::take_mail(std::string_view identity, const mailbox_settings& settings) {
+    if (!refresh(identity, settings)) {
         return;
     }
-    take(identity);
+    if (!settings.acknowledge) {
+        forget_cursor(identity);
+        take(identity);
+        return;
+    }
+    take_unacknowledged(identity, cursors_[std::string(identity)]);
+}
+
+void sqlite_mailboxes::forget_cursor(std::string_view identity) {
+    if (auto it = cursors_.find(identity); it != cursors_.end()) {
+        cursors_.erase(it);
+    }
 }
 
 void sqlite_mailboxes::close_mailbox(std::string_view identity) {
+    forget_cursor(identity); // what is not acknowledged yet is due again at the next take
     // Its last session here left: its lifetime counts from now.
     if (db_ != nullptr) {
         statement refresh(db_, "UPDATE identities SET expires = ?2 + lifetime WHERE name = ?1");
@@ -176,11 +205,11 @@ void sqlite_mailboxes::take(std::string_view identity) {
         log::error("mailboxes: cannot take mail for \"{}\": {}", identity, sqlite3_errmsg(db_));
         return;
     }
-    std::vector<std::string> bodies;
+    std::vector<mail> bodies;
     select.bind(1, identity);
     int stepped = SQLITE_ROW;
     while ((stepped = select.step()) == SQLITE_ROW) {
-        bodies.push_back(select.text(0));
+        bodies.push_back({{}, select.text(0)});
     }
     // Deleted only when every message was read: a read that failed half way deletes nothing.
     if (stepped != SQLITE_DONE || erase.bind(1, identity).step() != SQLITE_DONE ||
@@ -192,6 +221,71 @@ void sqlite_mailboxes::take(std::string_view identity) {
     if (!bodies.empty()) {
         on_mail_(identity, bodies);
     }
+}
+
+// Nothing is deleted: mail stays until acknowledged (or the identity's lifetime passes).
+void sqlite_mailboxes::take_unacknowledged(std::string_view identity, std::int64_t& cursor) {
+    statement select(db_, "SELECT id, body FROM mail WHERE identity = ?1 AND id > ?2 ORDER BY id");
+    if (!select) {
+        log::error("mailboxes: cannot take mail for \"{}\": {}", identity, sqlite3_errmsg(db_));
+        return;
+    }
+    std::vector<mail> taken;
+    select.bind(1, identity).bind(2, cursor);
+    int stepped = SQLITE_ROW;
+    while ((stepped = select.step()) == SQLITE_ROW) {
+        taken.push_back({std::to_string(select.integer(0)), select.text(1)});
+    }
+    if (stepped != SQLITE_DONE) {
+        log::error("mailboxes: cannot take mail for \"{}\": {}", identity, sqlite3_errmsg(db_));
+        return;
+    }
+    if (!taken.empty()) {
+        cursor = std::stoll(taken.back().id);
+        on_mail_(identity, taken);
+    }
+}
+
+void sqlite_mailboxes::acknowledge(const std::vector<std::string>& identities,
+                                   const std::vector<std::string>& ids, acknowledge_done done) {
+    std::vector<std::string> removed;
+    if (db_ != nullptr && !failed_ && exec("BEGIN")) {
+        for (const auto& id : ids) {
+            if (remove_acknowledged(identities, id)) {
+                removed.push_back(id);
+            }
+        }
+        if (!exec("COMMIT")) {
+            log::error("mailboxes: cannot remove acknowledged mail: {}", failure_);
+            exec("ROLLBACK");
+            removed.clear();
+        }
+    }
+    done(std::move(removed));
+}
+
+// True when `id` is a message of one of `identities`, now gone with its share of the counts.
+bool sqlite_mailboxes::remove_acknowledged(const std::vector<std::string>& identities,
+                                           std::string_view id) {
+    std::int64_t rowid = 0;
+    const auto* end = id.data() + id.size();
+    if (id.empty() || std::from_chars(id.data(), end, rowid).ptr != end || rowid <= 0 ||
+        std::to_string(rowid) != id) {
+        return false; // not one of ours: ids here are rowids, as handed out
+    }
+    statement find(db_, "SELECT identity, length(body) FROM mail WHERE id = ?1");
+    if (!find || find.bind(1, rowid).step() != SQLITE_ROW) {
+        return false;
+    }
+    const auto owner = find.text(0);
+    if (std::find(identities.begin(), identities.end(), owner) == identities.end()) {
+        return false;
+    }
+    statement erase(db_, "DELETE FROM mail WHERE id = ?1");
+    statement count(db_, "UPDATE identities SET messages = messages - 1, bytes = bytes - ?2"
+                         " WHERE name = ?1");
+    return erase && count && erase.bind(1, rowid).step() == SQLITE_DONE &&
+           count.bind(1, owner).bind(2, find.integer(1)).step() == SQLITE_DONE;
 }
 
 void sqlite_mailboxes::forget_if_expired(std::string_view identity, std::int64_t now) {

@@ -40,6 +40,10 @@ inline constexpr std::string_view reserved_event_prefix = "herald:";
 // On the identity exchange: mail was stored for the identity (docs/backend.md#identities-and-
 // mailboxes); the nodes watching its mailbox take it.
 inline constexpr std::string_view mail_signal = "herald:mail";
+// A client's acknowledgement of kept mail names at most this many ids, each at most this many
+// bytes (docs/backend.md#acknowledgements).
+inline constexpr std::size_t max_acknowledged_ids = 100;
+inline constexpr std::size_t max_mail_id_bytes = 64;
 
 // A broadcast may skip this many sessions at most: a cheap request buys no unbounded work.
 inline constexpr std::size_t max_skip = 1000;

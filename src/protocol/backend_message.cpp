@@ -132,6 +132,10 @@ boost::system::result<backend_command, std::string> parse_command(element e) {
                 *target = static_cast<std::uint32_t>(number);
             }
         }
+        if (element value; o["acknowledge"].get(value) == simdjson::SUCCESS &&
+                           value.get(c.acknowledge) != simdjson::SUCCESS) {
+            return broken{std::string(R"("register_as": "acknowledge" must be true or false)")};
+        }
     } else if (*name == "send") {
         c.what = kind::send;
         std::optional<std::string> event;

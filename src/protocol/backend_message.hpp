@@ -54,6 +54,7 @@ struct backend_command {
     std::string subject;                    // set_identity, register_as: the identity
     std::uint32_t lifetime = 0;             // register_as: seconds (0: the default)
     std::uint32_t max_connections = 0;      // register_as (0: the default)
+    bool acknowledge = false;               // register_as: keep mail until acknowledged
     std::vector<std::string> grants;        // set_identity
     std::string event;                      // send
     std::string payload = "{}";             // send: JSON text

@@ -46,7 +46,8 @@ bool directory::add_identity(std::uint64_t id, std::string_view identity) {
 }
 
 bool directory::register_identity(std::uint64_t id, std::string_view identity,
-                                  std::chrono::seconds lifetime, std::uint32_t max_connections) {
+                                  std::chrono::seconds lifetime, std::uint32_t max_connections,
+                                  bool acknowledge) {
     auto it = sessions_.find(id);
     if (it == sessions_.end()) {
         return false;
@@ -65,7 +66,7 @@ bool directory::register_identity(std::uint64_t id, std::string_view identity,
         ++identities_.find(identity)->second.registered;
     }
     if (observer_ != nullptr) {
-        observer_->registered(identity, id, lifetime, max_connections);
+        observer_->registered(identity, id, lifetime, max_connections, acknowledge);
     }
     return true;
 }
@@ -122,6 +123,14 @@ std::span<const std::string> directory::identities_of(std::uint64_t id) const {
         return {};
     }
     return *it->second.identities;
+}
+
+std::span<const std::string> directory::registered_as(std::uint64_t id) const {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || !it->second.registered) {
+        return {};
+    }
+    return *it->second.registered;
 }
 
 void directory::leave_identity(std::uint64_t id, session& s, std::string_view identity) {

@@ -38,7 +38,8 @@ public:
     // lifetime), and a registered session left it (`last`: the shard's last one). The node
     // watches the identity's mailbox in between, and tells the other nodes of each.
     virtual void registered(std::string_view /*identity*/, std::uint64_t /*session*/,
-                            std::chrono::seconds /*lifetime*/, std::uint32_t /*max_connections*/) {}
+                            std::chrono::seconds /*lifetime*/, std::uint32_t /*max_connections*/,
+                            bool /*acknowledge*/) {}
     virtual void unregistered(std::string_view /*identity*/, std::uint64_t /*session*/,
                               bool /*last*/) {}
 
@@ -80,7 +81,8 @@ public:
     // mailbox is watched while a registered session of it is here. False when the session is
     // not here.
     bool register_identity(std::uint64_t id, std::string_view identity,
-                           std::chrono::seconds lifetime, std::uint32_t max_connections);
+                           std::chrono::seconds lifetime, std::uint32_t max_connections,
+                           bool acknowledge = false);
     // What the node hears of registrations anywhere in the cluster, in the order the bus
     // brings them, for identities this shard has registered sessions of: the newest
     // `max_connections` (of the newest registration) stay, and the shard's sessions that fall
@@ -91,6 +93,8 @@ public:
     bool remove_identity(std::uint64_t id, std::string_view identity);
     // The session's identities, in the order they were added.
     std::span<const std::string> identities_of(std::uint64_t id) const;
+    // The identities a session registered as (with a mailbox), in the order registered.
+    std::span<const std::string> registered_as(std::uint64_t id) const;
 
     // Each returns how many sessions received a frame (those whose dialect has one).
     std::size_t deliver(const session_address& to, const rendered_event& event) const;

@@ -150,14 +150,15 @@ void session_core::become(std::unique_ptr<identity> who, bool& subject_changed) 
     // The token's registrations, at each authentication: each refreshes the identity's life.
     if (identity_) {
         for (const auto& r : identity_->registrations) {
-            register_as(r.name, std::chrono::seconds(r.lifetime), r.max_connections);
+            register_as(r.name, std::chrono::seconds(r.lifetime), r.max_connections, r.acknowledge);
         }
     }
 }
 
 session_core::register_result session_core::register_as(std::string_view name,
                                                         std::chrono::seconds lifetime,
-                                                        std::uint32_t max_connections) {
+                                                        std::uint32_t max_connections,
+                                                        bool acknowledge) {
     if (name.empty() || name.size() > max_identity_bytes || has_nul(name)) {
         return register_result::invalid_name;
     }
@@ -172,7 +173,7 @@ session_core::register_result session_core::register_as(std::string_view name,
     lifetime = lifetime.count() == 0 ? std::chrono::seconds(7 * 24 * 3600)
                                      : std::clamp(lifetime, shortest, longest);
     max_connections = std::clamp<std::uint32_t>(max_connections, 1, 1000);
-    env_.addresses.register_identity(id, name, lifetime, max_connections);
+    env_.addresses.register_identity(id, name, lifetime, max_connections, acknowledge);
     return register_result::registered;
 }
 

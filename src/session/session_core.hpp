@@ -64,9 +64,10 @@ public:
     // docs/backend.md#identities-and-mailboxes): events sent to it reach the session, and
     // what was notified while none of its sessions was connected comes now. `lifetime` is
     // clamped to 600 s – 1 year (0: a week), max_connections to 1 – 1,000 (0: 1).
+    // `acknowledge`: the mailbox keeps mail until a client acknowledges it.
     enum class register_result { registered, invalid_name, too_many };
     register_result register_as(std::string_view name, std::chrono::seconds lifetime,
-                                std::uint32_t max_connections);
+                                std::uint32_t max_connections, bool acknowledge = false);
     // Anonymous again; returns the subscriptions that needed the identity.
     std::vector<topic> deauthenticate();
     // The subscriptions the back end decided on (their exchange's access is "backend"), as hub

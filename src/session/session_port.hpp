@@ -64,6 +64,12 @@ public:
                              std::string body) = 0;
     virtual void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
                                 std::string_view members) = 0;
+    // Removes the mail with these ids from the mailboxes of the identities the session is
+    // registered as (docs/backend.md#acknowledgements). `done` runs later on this session's
+    // thread with the ids removed, once, unless the session has ended by then; never before
+    // acknowledge_mail returns.
+    using acknowledged_handler = std::function<void(std::vector<std::string> removed)>;
+    virtual void acknowledge_mail(std::vector<std::string> ids, acknowledged_handler done) = 0;
 
 protected:
     ~session_port() = default;

@@ -180,9 +180,11 @@ void shard::identity_unwanted(std::string_view identity, dialect_id dialect) {
 // Each registration refreshes the mailbox, and tells every node (this one too) in order, so
 // that each keeps the newest max_connections sessions of the identity.
 void shard::registered(std::string_view identity, std::uint64_t session,
-                       std::chrono::seconds lifetime, std::uint32_t max_connections) {
+                       std::chrono::seconds lifetime, std::uint32_t max_connections,
+                       bool acknowledge) {
     auto settings = mailbox_bounds_;
     settings.lifetime = lifetime;
+    settings.acknowledge = acknowledge;
     bus_.open_mailbox(std::string(identity), settings, index_);
     bus_.publish(
         {identity_exchange_,

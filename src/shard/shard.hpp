@@ -103,7 +103,7 @@ private:
     void identity_wanted(std::string_view identity, dialect_id dialect) override;
     void identity_unwanted(std::string_view identity, dialect_id dialect) override;
     void registered(std::string_view identity, std::uint64_t session, std::chrono::seconds lifetime,
-                    std::uint32_t max_connections) override;
+                    std::uint32_t max_connections, bool acknowledge) override;
     void unregistered(std::string_view identity, std::uint64_t session, bool last) override;
     std::size_t deliver_now(const topic_keys& keys, const rendered_event& event);
 

@@ -234,6 +234,25 @@ void dialect_host::revoke(const std::vector<topic>& subscriptions) {
     }
 }
 
+// ---- Mail acknowledgements
+
+void dialect_host::acknowledge_mail(std::vector<std::string> ids, acknowledged_handler done) {
+    const auto held = host_shard_.directory().registered_as(id_);
+    std::vector<std::string> identities(held.begin(), held.end());
+    // Removed on the bus thread; the session may be gone by the time the answer is back here.
+    node_.bus.acknowledge_mail(
+        std::move(identities), std::move(ids),
+        [weak = std::weak_ptr<dialect_host>(host_ref()), &io = host_shard_.context(),
+         done = std::move(done)](std::vector<std::string> removed) mutable {
+            net::post(io, [weak = std::move(weak), done = std::move(done),
+                           removed = std::move(removed)]() mutable {
+                if (auto self = weak.lock(); self && self->is_open() && self->dialect_running()) {
+                    self->guarded([&] { done(std::move(removed)); });
+                }
+            });
+        });
+}
+
 void dialect_host::publish_raw(std::string_view exchange, std::string_view routing_key,
                                std::string body) {
     node_.bus.publish({std::string(exchange), std::string(routing_key), {}, std::move(body), {}},

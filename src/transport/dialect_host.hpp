@@ -39,6 +39,7 @@ public:
                      std::string body) override;
     void tell_lifecycle(lifecycle_event e, std::string_view identity_json,
                         std::string_view members) override;
+    void acknowledge_mail(std::vector<std::string> ids, acknowledged_handler done) override;
 
     // addressee: an event addressed to this session (its id, endpoint or identity).
     void deliver(const shared_frame& frame) override { send_frame(frame); }

@@ -205,10 +205,10 @@ protected:
                                                        std::string(body));
                              });
                          },
-                         [this](std::string_view identity, std::vector<std::string>& bodies) {
+                         [this](std::string_view identity, std::vector<herald::mail>& taken) {
                              record([&] {
-                                 for (auto& body : bodies) {
-                                     mail_.emplace_back(std::string(identity), std::move(body));
+                                 for (auto& m : taken) {
+                                     mail_.emplace_back(std::string(identity), std::move(m.body));
                                  }
                              });
                          }});

@@ -81,9 +81,19 @@ TEST(backend_message, register_as_names_an_identity_with_an_optional_lifetime_an
          {R"({"commands":[{"command":"register_as"}]})",
           R"({"commands":[{"command":"register_as","identity":""}]})",
           R"({"commands":[{"command":"register_as","identity":"a","lifetime":-1}]})",
-          R"({"commands":[{"command":"register_as","identity":"a","max_connections":"2"}]})"}) {
+          R"({"commands":[{"command":"register_as","identity":"a","max_connections":"2"}]})",
+          R"({"commands":[{"command":"register_as","identity":"a","acknowledge":1}]})"}) {
         EXPECT_FALSE(parse_backend_answer(bad)) << bad;
     }
+}
+
+TEST(backend_message, register_as_may_ask_for_mail_kept_until_acknowledged) {
+    const auto a = parse_backend_answer(
+        R"({"commands":[{"command":"register_as","identity":"ann","acknowledge":true},)"
+        R"({"command":"register_as","identity":"bob"}]})");
+    ASSERT_TRUE(a) << a.error();
+    EXPECT_TRUE(a->commands[0].acknowledge);
+    EXPECT_FALSE(a->commands[1].acknowledge);
 }
 
 TEST(backend_message, a_disconnect_reason_is_cut_to_fit_a_close_frame_at_a_character_boundary) {

@@ -132,7 +132,7 @@ struct mailbox_observer final : directory_observer {
     void identity_wanted(std::string_view, dialect_id) override {}
     void identity_unwanted(std::string_view, dialect_id) override {}
     void registered(std::string_view identity, std::uint64_t session, std::chrono::seconds lifetime,
-                    std::uint32_t max_connections) override {
+                    std::uint32_t max_connections, bool /*acknowledge*/) override {
         calls.push_back("open " + std::string(identity) + " " + std::to_string(session) + " " +
                         std::to_string(lifetime.count()) + " " + std::to_string(max_connections));
     }

@@ -63,6 +63,9 @@ TEST(jwt_claims, register_as_is_a_name_or_a_list_of_names_and_objects) {
     ASSERT_TRUE(many);
     // What is not understood is left out, as grants are: the token stays valid.
     EXPECT_EQ(many->registrations, (std::vector<registration>{{"ann", 0, 0}, {"team", 3600, 5}}));
+    auto kept = validate(R"({"sub":"u","register_as":[{"identity":"team","acknowledge":true}]})");
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->registrations, (std::vector<registration>{{"team", 0, 0, true}}));
     auto none = validate(R"({"sub":"u"})");
     ASSERT_TRUE(none);
     EXPECT_TRUE(none->registrations.empty());

@@ -18,6 +18,37 @@ TEST(myxi_parse, subscribe_with_a_numeric_routing_key_keeps_text_and_json) {
     EXPECT_EQ(a->routing_keys[0].json, "1234");
 }
 
+TEST(myxi_parse, acknowledge_takes_1_to_100_ids_of_1_to_64_bytes) {
+    auto a =
+        myxi::parse_action(R"({"action":"Acknowledge","tag":1,"payload":{"mail":["17","x"]}})");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->kind, myxi::action_kind::acknowledge);
+    EXPECT_EQ(a->mail, (std::vector<std::string>{"17", "x"}));
+    std::string too_many = R"({"mail":["1")";
+    for (int i = 0; i < 100; ++i) {
+        too_many += R"(,"1")";
+    }
+    too_many += "]}";
+    for (const std::string& payload :
+         {std::string(R"({"mail":[]})"), std::string(R"({"mail":"17"})"),
+          std::string(R"({"mail":[17]})"), std::string(R"({"mail":[""]})"),
+          R"({"mail":[")" + std::string(65, 'x') + R"("]})", too_many}) {
+        auto bad =
+            myxi::parse_action(R"({"action":"Acknowledge","tag":1,"payload":)" + payload + "}");
+        ASSERT_FALSE(bad) << payload;
+        EXPECT_EQ(bad.error().detail, myxi::acknowledge_needs) << payload;
+    }
+    // Without payload.mail it parses; the session answers InvalidPayload for no ids.
+    auto none = myxi::parse_action(R"({"action":"Acknowledge"})");
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->mail.empty());
+}
+
+TEST(myxi_render, acknowledged_splits_the_ids_asked_by_whether_they_were_removed) {
+    EXPECT_EQ(myxi::acknowledged(R"("k")", {"1", "2", "3"}, {"3", "1"}),
+              R"({"event":"Acknowledged","tag":"k","payload":{"mail":["1","3"],"unknown":["2"]}})");
+}
+
 TEST(myxi_parse, routing_keys_array_gives_one_key_each) {
     auto a = myxi::parse_action(
         R"({"action":"Subscribe","payload":{"exchange":"w","routing_keys":["a",2]}})");

@@ -20,6 +20,7 @@ struct recording_port final : session_port {
     void find_documents(document_store&, find_request, documents_handler) override {}
     void tell_backend(std::string_view, std::string_view, std::string) override {}
     void publish_raw(std::string_view, std::string_view, std::string) override {}
+    void acknowledge_mail(std::vector<std::string>, acknowledged_handler) override {}
     void tell_lifecycle(lifecycle_event e, std::string_view identity,
                         std::string_view members) override {
         told.push_back(std::string(to_string(e)) + " " + std::string(identity) +

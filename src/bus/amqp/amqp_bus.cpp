@@ -284,7 +284,7 @@ void amqp_bus::on_readiness(std::uint64_t generation, bool ready, std::string re
 }
 
 void amqp_bus::on_deliveries(std::uint64_t generation, std::vector<delivery>& batch) {
-    std::vector<std::string> mail;
+    std::vector<herald::mail> taken;
     // The ack covers every delivery up to the last one handled, but must not name one given
     // back: the broker closes the channel at an ack of a tag it no longer has out.
     std::uint64_t handled = 0;
@@ -299,8 +299,8 @@ void amqp_bus::on_deliveries(std::uint64_t generation, std::vector<delivery>& ba
                 continue;
             }
             if (callbacks_.on_mail) {
-                mail.assign(1, std::move(d.body));
-                callbacks_.on_mail(d.mail_for, mail);
+                taken.assign(1, {{}, std::move(d.body)});
+                callbacks_.on_mail(d.mail_for, taken);
             }
         } else if (d.reply) {
             if (callbacks_.on_reply) {

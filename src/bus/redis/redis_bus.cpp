@@ -45,7 +45,7 @@ redis_bus::redis_bus(bus_settings settings, net::any_io_executor executor)
     , publisher_(redis_link::role::publisher, *this, executor_)
     , mailbox_link_(redis_link::role::publisher, *this, executor_)
     , mailboxes_(mailbox_link_, settings_.mailbox_prefix,
-                 [this](std::string_view identity, std::vector<std::string>& bodies) {
+                 [this](std::string_view identity, std::vector<mail>& bodies) {
                      if (phase_ != phase::stopped && callbacks_.on_mail) {
                          callbacks_.on_mail(identity, bodies);
                      }

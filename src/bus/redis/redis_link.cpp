@@ -8,6 +8,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <random>
+#include <vector>
 
 namespace herald {
 namespace {
@@ -72,7 +73,8 @@ std::optional<std::string> redis_link::open(const redis_url& url) {
     handshake_left_ = 0;
     bool queued = true;
     const auto queue = [&](step s, std::initializer_list<std::string_view> args) {
-        queued = queued && send_with(&on_handshake_reply, as_privdata(s), args);
+        queued = queued && send_with(&on_handshake_reply, as_privdata(s),
+                                     std::span<const std::string_view>(args.begin(), args.size()));
         ++handshake_left_;
     };
     if (!url.password.empty()) {
@@ -124,24 +126,36 @@ void redis_link::lose(std::string reason) {
 }
 
 bool redis_link::send(std::initializer_list<std::string_view> args) {
+    return send(std::span<const std::string_view>(args.begin(), args.size()));
+}
+
+bool redis_link::send(std::span<const std::string_view> args) {
     return context_ != nullptr && send_with(&on_reply, nullptr, args);
 }
 
 bool redis_link::send_with(void (*callback)(redisAsyncContext*, void*, void*), void* privdata,
-                           std::initializer_list<std::string_view> args) {
-    std::array<const char*, max_args> argv{};
-    std::array<std::size_t, max_args> lengths{};
-    if (args.size() > argv.size()) {
+                           std::span<const std::string_view> args) {
+    if (args.size() > max_args) {
         return false;
     }
-    std::size_t i = 0;
-    for (const auto arg : args) {
-        argv[i] = arg.data();
-        lengths[i] = arg.size();
-        ++i;
+    std::array<const char*, few_args> small_argv{};
+    std::array<std::size_t, few_args> small_lengths{};
+    std::vector<const char*> large_argv;
+    std::vector<std::size_t> large_lengths;
+    const char** argv = small_argv.data();
+    std::size_t* lengths = small_lengths.data();
+    if (args.size() > few_args) {
+        large_argv.resize(args.size());
+        large_lengths.resize(args.size());
+        argv = large_argv.data();
+        lengths = large_lengths.data();
     }
-    return redisAsyncCommandArgv(context_, callback, privdata, static_cast<int>(args.size()),
-                                 argv.data(), lengths.data()) == REDIS_OK;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        argv[i] = args[i].data();
+        lengths[i] = args[i].size();
+    }
+    return redisAsyncCommandArgv(context_, callback, privdata, static_cast<int>(args.size()), argv,
+                                 lengths) == REDIS_OK;
 }
 
 redis_link* redis_link::of(const redisAsyncContext* context) {

@@ -8,6 +8,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -73,8 +74,12 @@ public:
 
     // Queues a command (binary-safe arguments, at most max_args). False when hiredis refuses
     // it, which it does only while the connection is going away: on_link_lost follows.
-    static constexpr std::size_t max_args = 12;
+    // Commands of up to few_args arguments (all but a mailbox acknowledgement) build their
+    // argument arrays on the stack.
+    static constexpr std::size_t few_args = 12;
+    static constexpr std::size_t max_args = 256;
     bool send(std::initializer_list<std::string_view> args);
+    bool send(std::span<const std::string_view> args);
 
 private:
     static void on_connect(const redisAsyncContext* context, int status);
@@ -84,7 +89,7 @@ private:
     static redis_link* of(const redisAsyncContext* context);
 
     bool send_with(void (*callback)(redisAsyncContext*, void*, void*), void* privdata,
-                   std::initializer_list<std::string_view> args);
+                   std::span<const std::string_view> args);
     // hiredis frees the context itself after telling us it is gone: only forget it.
     void forget();
     void lose(std::string reason);

@@ -191,8 +191,8 @@ void datadealer_session::run(const std::vector<backend_command>& commands) {
             break;
         case kind::register_as:
             // The back end is trusted; a name over the limits is its bug, not the client's.
-            if (core_.register_as(c.subject, std::chrono::seconds(c.lifetime), c.max_connections) !=
-                session_core::register_result::registered) {
+            if (core_.register_as(c.subject, std::chrono::seconds(c.lifetime), c.max_connections,
+                                  c.acknowledge) != session_core::register_result::registered) {
                 refuse("invalid_identity", "the back end's register_as was refused");
             }
             break;

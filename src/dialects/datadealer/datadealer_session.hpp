@@ -71,6 +71,9 @@ private:
                         std::string_view members) override {
         port_.tell_lifecycle(e, identity_json, members);
     }
+    void acknowledge_mail(std::vector<std::string> ids, acknowledged_handler done) override {
+        port_.acknowledge_mail(std::move(ids), std::move(done));
+    }
 
     session_port& port_;
     const session_env& env_;

@@ -9,9 +9,9 @@ namespace herald {
 namespace {
 
 // In the order of myxi::action_kind, so a kind is its own label index.
-constexpr std::array<std::string_view, 7> action_labels = {
-    "Subscribe",      "Unsubscribe", "ListSubscriptions", "Ping", "Authenticate",
-    "Deauthenticate", "other"};
+constexpr std::array<std::string_view, 8> action_labels = {
+    "Subscribe",    "Unsubscribe",    "ListSubscriptions", "Ping",
+    "Authenticate", "Deauthenticate", "Acknowledge",       "other"};
 static_assert(action_labels.size() == static_cast<std::size_t>(myxi::action_kind::other) + 1);
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include "protocol/json_text.hpp"
 
+#include <algorithm>
 #include <simdjson.h>
 
 namespace herald::myxi {
@@ -29,6 +30,9 @@ action_kind kind_of(std::string_view name) {
     if (name == "Deauthenticate") {
         return action_kind::deauthenticate;
     }
+    if (name == "Acknowledge") {
+        return action_kind::acknowledge;
+    }
     return action_kind::other;
 }
 
@@ -50,6 +54,25 @@ std::optional<routing_key> to_routing_key(element value) {
 
 parse_failure invalid_payload(const action& a, std::string detail) {
     return {"InvalidPayload", a.tag, std::move(detail)};
+}
+
+// payload.mail of Acknowledge: 1 to max_acknowledged_ids ids, strings of 1 to
+// max_mail_id_bytes bytes. False when it is anything else.
+bool read_mail_ids(element field, std::vector<std::string>& out) {
+    simdjson::dom::array ids;
+    if (field.get(ids) != simdjson::SUCCESS || ids.size() == 0 ||
+        ids.size() > addressing::max_acknowledged_ids) {
+        return false;
+    }
+    for (element each : ids) {
+        std::string_view id;
+        if (each.get(id) != simdjson::SUCCESS || id.empty() ||
+            id.size() > addressing::max_mail_id_bytes) {
+            return false;
+        }
+        out.emplace_back(id);
+    }
+    return true;
 }
 
 } // namespace
@@ -123,6 +146,10 @@ boost::system::result<action, parse_failure> parse_action(std::string_view text)
             return invalid_payload(a, "payload.routing_keys must not be empty");
         }
     }
+    if (a.kind == action_kind::acknowledge && payload["mail"].get(field) == simdjson::SUCCESS &&
+        !read_mail_ids(field, a.mail)) {
+        return invalid_payload(a, std::string(acknowledge_needs));
+    }
     for (const char* token_field : {"token", "session_token"}) {
         std::string_view token;
         if (payload[token_field].get(token) == simdjson::SUCCESS) {
@@ -161,6 +188,21 @@ std::string error(std::string_view tag, std::string_view error_code, std::string
     payload += extra;
     payload += '}';
     return event("Error", tag, payload);
+}
+
+std::string acknowledged(std::string_view tag, const std::vector<std::string>& asked,
+                         const std::vector<std::string>& removed) {
+    std::string gone;
+    std::string unknown;
+    for (const auto& id : asked) {
+        std::string& list =
+            std::find(removed.begin(), removed.end(), id) != removed.end() ? gone : unknown;
+        if (!list.empty()) {
+            list += ',';
+        }
+        json_text::append_string(list, id);
+    }
+    return event("Acknowledged", tag, R"({"mail":[)" + gone + R"(],"unknown":[)" + unknown + "]}");
 }
 
 std::string application_event(std::string_view name, std::string_view payload,

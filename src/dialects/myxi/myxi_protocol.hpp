@@ -2,6 +2,8 @@
 // The Myxi dialect: client actions {"action","tag","payload"} in, events {"event","tag",
 // "payload"} out. Pure text in and out: no sockets, so it is fuzzed on its own.
 
+#include "protocol/addressing.hpp"
+
 #include <boost/system/result.hpp>
 
 #include <cstdint>
@@ -19,7 +21,8 @@ enum class action_kind {
     ping,
     authenticate,
     deauthenticate,
-    other, // any other name: a custom action of [backend] actions, or InvalidAction
+    acknowledge, // mail of identities the session registered as (docs/backend.md#acknowledgements)
+    other,       // any other name: a custom action of [backend] actions, or InvalidAction
 };
 
 // A routing key as the client sent it: matched by its text ("1234"), echoed as its JSON (1234).
@@ -35,6 +38,7 @@ struct action {
     std::optional<std::string> exchange;   // payload.exchange
     std::vector<routing_key> routing_keys; // payload.routing_key, or each of payload.routing_keys
     std::optional<std::string> token;      // payload.token (or payload.session_token)
+    std::vector<std::string> mail;         // Acknowledge: payload.mail, the ids
     std::string payload = "{}";            // JSON text of the payload
 };
 
@@ -47,6 +51,10 @@ struct parse_failure {
 
 boost::system::result<action, parse_failure> parse_action(std::string_view text);
 
+// The InvalidPayload detail of an Acknowledge without usable ids.
+inline constexpr std::string_view acknowledge_needs =
+    "Acknowledge needs payload.mail: 1 to 100 mail ids, each a string of 1 to 64 bytes";
+
 // ---- Rendering: every function returns the JSON text of one event.
 
 std::string welcome(std::string_view session_id);
@@ -57,6 +65,10 @@ std::string error(std::string_view tag, std::string_view error_code, std::string
 // The application event as Myxi clients receive it: {"event":E,"payload":P,<extra>,"mq":{"e":
 // exchange,"rk":routing_key}}, the payload's bytes untouched and the published object's extra
 // members kept, as Myxi forwards a broker message's whole body and adds "mq".
+// {"event":"Acknowledged","tag":T,"payload":{"mail":[removed…],"unknown":[the rest…]}}: the
+// ids `asked` split by whether they are among `removed`, each in the order asked.
+std::string acknowledged(std::string_view tag, const std::vector<std::string>& asked,
+                         const std::vector<std::string>& removed);
 std::string application_event(std::string_view name, std::string_view payload,
                               std::string_view extra, std::string_view exchange,
                               std::string_view routing_key);

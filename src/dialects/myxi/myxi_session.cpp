@@ -103,6 +103,9 @@ void myxi_session::on_message(std::string_view text, bool /*binary: Myxi reads i
     case myxi::action_kind::deauthenticate:
         ok = deauthenticate(a);
         break;
+    case myxi::action_kind::acknowledge:
+        ok = acknowledge(a);
+        break;
     case myxi::action_kind::other:
         if (env_.rules.backend.answers(a.name)) {
             forward(a);
@@ -114,6 +117,21 @@ void myxi_session::on_message(std::string_view text, bool /*binary: Myxi reads i
         break;
     }
     env_.count_action(static_cast<std::size_t>(a.kind), ok);
+}
+
+// Answered once the store has removed what it could: Acknowledged with the ids removed and
+// those that were not (already acknowledged, another identity's, or never ours).
+bool myxi_session::acknowledge(const myxi::action& a) {
+    if (a.mail.empty()) {
+        send(myxi::error(a.tag, "InvalidPayload",
+                         R"(,"detail":)" + json_text::quote(myxi::acknowledge_needs)));
+        return false;
+    }
+    port_.acknowledge_mail(a.mail,
+                           [this, tag = a.tag, asked = a.mail](std::vector<std::string> removed) {
+                               send(myxi::acknowledged(tag, asked, removed));
+                           });
+    return true;
 }
 
 void myxi_session::ping(const myxi::action& a) {
@@ -359,8 +377,8 @@ void myxi_session::run(const std::vector<backend_command>& commands, std::string
             break;
         case kind::register_as:
             // The back end is trusted; a name over the limits is its bug, not the client's.
-            if (core_.register_as(c.subject, std::chrono::seconds(c.lifetime), c.max_connections) !=
-                session_core::register_result::registered) {
+            if (core_.register_as(c.subject, std::chrono::seconds(c.lifetime), c.max_connections,
+                                  c.acknowledge) != session_core::register_result::registered) {
                 send(myxi::error(tag, "InvalidIdentity",
                                  R"(,"detail":"the back end's register_as was refused: an )"
                                  R"(identity of 1 to 1024 bytes, at most )"

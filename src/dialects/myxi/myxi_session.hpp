@@ -29,6 +29,7 @@ private:
     bool list_subscriptions(const myxi::action& a);
     bool authenticate(const myxi::action& a);
     bool deauthenticate(const myxi::action& a);
+    bool acknowledge(const myxi::action& a);
     void ping(const myxi::action& a);
     void subscribed(std::string_view tag, std::string_view exchange, std::string_view key_json,
                     session_core::subscribe_result result);

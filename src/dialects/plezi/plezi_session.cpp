@@ -163,7 +163,8 @@ void plezi_session::take_answer(backend_answer& answer) {
         case kind::register_as:
             // Plezi's register_as returns nothing to the client either; a refusal is the back
             // end's bug (a name over the limits), not the client's.
-            core_.register_as(c.subject, std::chrono::seconds(c.lifetime), c.max_connections);
+            core_.register_as(c.subject, std::chrono::seconds(c.lifetime), c.max_connections,
+                              c.acknowledge);
             break;
         case kind::send:
             port_.send_text(plezi::application_event(c.event, c.payload));
