@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import amqplib from 'amqplib';
 import WebSocket from 'ws';
 import { startHerald as startNode } from './herald_process.mjs';
+import { measureRoundTrips } from './round_trips.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => {
   if (arg.startsWith('--')) pairs.push([arg.slice(2), all[i + 1]?.startsWith('--') || all[i + 1] === undefined ? true : all[i + 1]]);
@@ -28,27 +29,7 @@ const duration = Number(args.duration ?? 10) * 1000;
 const warmup = Number(args.warmup ?? 2) * 1000;
 const answer = JSON.stringify({ event: 'Done', payload: { ok: true } });
 
-// Runs `clients` loops of `call()` for warmup + duration; the rate and latencies of the
-// calls that started after the warmup and ended before the end.
-async function measure(call, what) {
-  process.stderr.write(`actions-bench: ${what}\n`);
-  const latencies = [];
-  const start = performance.now();
-  const measureFrom = start + warmup;
-  const end = measureFrom + duration;
-  let errors = 0;
-  await Promise.all(Array.from({ length: clients }, async (_, i) => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      try { await call(i); } catch { errors++; continue; }
-      const t1 = performance.now();
-      if (t0 >= measureFrom && t1 <= end) latencies.push(t1 - t0);
-    }
-  }));
-  latencies.sort((a, b) => a - b);
-  const q = (p) => latencies.length ? Number((latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] * 1000).toFixed(0)) : null;
-  return { per_s: Math.round(latencies.length / (duration / 1000)), p50_us: q(0.5), p99_us: q(0.99), errors };
-}
+const measure = (call, what) => measureRoundTrips({ clients, warmup, duration, call, what, log: 'actions-bench' });
 
 async function startHerald(config) {
   const dir = mkdtempSync(join(tmpdir(), 'herald-actions-bench-'));

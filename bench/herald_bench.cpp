@@ -317,6 +317,7 @@ std::string json_report(const options& o, const run_state& s, const results& r) 
     };
     field("target", quoted(target_name(o.target)));
     field("publish_via", quoted(publish_name(o.publish_via)));
+    field("dialect", quoted(o.dialect == dialect_kind::myxi ? "myxi" : "monorail"));
     field("connections", std::to_string(o.connections));
     field("topics", std::to_string(o.topics));
     field("source_addresses", std::to_string(o.source_addresses));

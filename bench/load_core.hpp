@@ -38,10 +38,16 @@ enum class target_kind { herald, ws_peer, bare_amqp, bare_redis };
 // How events are published: Herald's HTTP API, the ws peer's /publish socket, or straight into a
 // broker as a back end would.
 enum class publish_kind { http, ws, amqp, redis };
+// What Herald's subscribers speak: Myxi (Subscribe to exchange bench on /pushwss, events by POST
+// /api/publish) or MonoRail (a watch of resource nodes on /nodes, changes by PUT
+// /api/resources/nodes/bench: written to the store and published on on.waterline, as RackHD's
+// database changes are).
+enum class dialect_kind { myxi, monorail };
 
 struct options {
     target_kind target = target_kind::herald;
     publish_kind publish_via = publish_kind::http;
+    dialect_kind dialect = dialect_kind::myxi;
     std::string broker_url; // with publish_via amqp or redis
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;

@@ -20,6 +20,10 @@ constexpr std::string_view usage = R"(usage: herald-bench --port N [options]
                             Herald: its HTTP API (default), or straight into the broker Herald
                             runs on, as a back end would (AMQP basic.publish to exchange bench,
                             body {"event":"tick","payload":…}; Redis PUBLISH on bench:<key>)
+  --dialect myxi|monorail    Herald's subscribers: Myxi subscribers of exchange bench (default),
+                            or MonoRail watchers of resource nodes (path /nodes), the events
+                            then PUT /api/resources/nodes/bench (needs bench/monorail.toml's
+                            resource nodes; one topic, HTTP publishing only)
   --host ADDR               server IPv4 address (default 127.0.0.1)
   --port N                  server port (required, but for the bare targets)
   --connections N           subscriber connections (default 10000)
@@ -111,6 +115,11 @@ void check_options(options& o) {
     if (o.source_addresses == 0 || o.source_addresses > 254) {
         die("--source-addresses must be between 1 and 254");
     }
+    if (o.dialect == dialect_kind::monorail &&
+        (o.target != target_kind::herald || o.publish_via != publish_kind::http || o.topics != 1)) {
+        die("--dialect monorail: Herald only, published by HTTP, one topic (every watcher watches "
+            "nodes)");
+    }
     if (o.payload_bytes < 40) {
         die("--payload-bytes must be at least 40: the timestamp needs room");
     }
@@ -153,6 +162,11 @@ options parse_options(int argc, char** argv) {
             o.target = parse_target(value);
         } else if (flag == "--publish-via") {
             parse_publish_via(value, o);
+        } else if (flag == "--dialect") {
+            if (value != "myxi" && value != "monorail") {
+                die("--dialect must be myxi or monorail");
+            }
+            o.dialect = value == "myxi" ? dialect_kind::myxi : dialect_kind::monorail;
         } else if (flag == "--host") {
             o.host = value;
         } else if (flag == "--port") {

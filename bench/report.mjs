@@ -1,20 +1,25 @@
 // The end of `make bench` (scripts/bench): gathers the measurements the script passes in the
-// environment (each one herald-bench --json object), writes bench/results/latest.json and prints
-// the tables. The broker part is there only when the script ran it (BENCH_BROKERS not 0).
+// environment (each one herald-bench --json object), writes bench/results/latest.json (or
+// RESULTS) and prints the tables. The broker part is there only when the script ran it
+// (BENCH_BROKERS not 0), the MonoRail part likewise (BENCH_MONORAIL not 0); with
+// BENCH_MONORAIL=only the MonoRail part is all there is.
 import { writeFileSync } from 'node:fs';
+import { monorailResults, printMonorail } from './report_monorail.mjs';
 
 const env = process.env;
 const read = (name) => JSON.parse(env[name]);
 const ratio = (a, b) => Number((a / b).toFixed(2));
 
-const flat = { herald: read('FLAT_HERALD'), ws_peer: read('FLAT_WS') };
-const fixed = { herald: read('RATE_HERALD'), ws_peer: read('RATE_WS') };
-const result = {
+const onlyMonorail = !env.FLAT_HERALD;
+const flat = onlyMonorail ? null : { herald: read('FLAT_HERALD'), ws_peer: read('FLAT_WS') };
+const fixed = onlyMonorail ? null : { herald: read('RATE_HERALD'), ws_peer: read('RATE_WS') };
+const result = onlyMonorail ? {} : {
   flat_out: { ...flat, ratio_deliveries: ratio(flat.herald.deliveries_per_s, flat.ws_peer.deliveries_per_s) },
   fixed_rate: fixed,
   peer: env.WS_VERSION,
   sockjs: read('SOCKJS'), // bench/sockjs_bench.mjs --json
 };
+if (env.MONORAIL_ROUND_TRIPS) result.monorail = monorailResults(read, ratio);
 
 if (env.INGEST_HERALD_AMQP) {
   const ingest = {};
@@ -51,7 +56,8 @@ if (env.INGEST_HERALD_AMQP) {
 result.command = env.COMMAND;
 result.machine = env.MACHINE;
 result.date = new Date().toISOString();
-writeFileSync('bench/results/latest.json', JSON.stringify(result, null, 2) + '\n');
+const resultsFile = env.RESULTS ?? 'bench/results/latest.json';
+writeFileSync(resultsFile, JSON.stringify(result, null, 2) + '\n');
 
 // ---- The tables
 const number = (n) => (n === null || n === undefined ? '-' : n.toLocaleString('en'));
@@ -78,16 +84,18 @@ const cpu = [
   ['others cores', cores('others')],
 ];
 
-console.log(`\n${result.command}\n${result.machine}; peer: ${result.peer}`);
-table('Memory bus: flat out and fixed rate', ['herald', 'ws peer', 'herald', 'ws peer'],
-  [flat.herald, flat.ws_peer, fixed.herald, fixed.ws_peer], [
-    ...common,
-    ['connections/s', (r) => number(r.connections_per_s)],
-    ['RSS B/idle conn', (r) => number(r.rss_bytes_per_idle_connection)],
-    ['others cores', cores('others')],
-    errors,
-  ]);
-console.log(`Flat out, Herald delivers ${result.flat_out.ratio_deliveries}x the ws peer.`);
+console.log(`\n${result.command}\n${result.machine}${onlyMonorail ? '' : `; peer: ${result.peer}`}`);
+if (!onlyMonorail) {
+  table('Memory bus: flat out and fixed rate', ['herald', 'ws peer', 'herald', 'ws peer'],
+    [flat.herald, flat.ws_peer, fixed.herald, fixed.ws_peer], [
+      ...common,
+      ['connections/s', (r) => number(r.connections_per_s)],
+      ['RSS B/idle conn', (r) => number(r.rss_bytes_per_idle_connection)],
+      ['others cores', cores('others')],
+      errors,
+    ]);
+  console.log(`Flat out, Herald delivers ${result.flat_out.ratio_deliveries}x the ws peer.`);
+}
 
 const b = result.brokers;
 if (b) {
@@ -133,7 +141,7 @@ if (b) {
       .map((v) => number(v).padStart(13)).join(''));
   }
 }
-{
+if (!onlyMonorail) {
   const s = result.sockjs;
   console.log(`\nSockJS xhr-streaming next to plain WebSocket: ${s.sessions} sessions of one topic, batches of ${s.batch} events by HTTP`);
   console.log(''.padEnd(20) + ['published/s', 'deliveries/s'].map((c) => c.padStart(13)).join(''));
@@ -147,10 +155,17 @@ const disturbed = [];
 const check = (name, r) => {
   if (r && r.cpu_cores.others > 0.15) disturbed.push(`${name} (${r.cpu_cores.others.toFixed(2)} cores)`);
 };
-check('memory flat out, herald', flat.herald);
-check('memory flat out, ws peer', flat.ws_peer);
-check('memory fixed rate, herald', fixed.herald);
-check('memory fixed rate, ws peer', fixed.ws_peer);
+if (!onlyMonorail) {
+  check('memory flat out, herald', flat.herald);
+  check('memory flat out, ws peer', flat.ws_peer);
+  check('memory fixed rate, herald', fixed.herald);
+  check('memory fixed rate, ws peer', fixed.ws_peer);
+}
+if (result.monorail) {
+  check('MonoRail fan-out, myxi', result.monorail.fan_out.myxi);
+  check('MonoRail fan-out, monorail', result.monorail.fan_out.monorail);
+  printMonorail(result.monorail, table, common, cpu, errors, number);
+}
 if (b) {
   for (const bus of ['amqp', 'redis']) {
     check(`ingest, herald on ${bus}`, b.ingest[bus].herald);
@@ -163,4 +178,4 @@ if (disturbed.length > 0) {
   console.log(`\nWarning: other processes used the machine during: ${disturbed.join(', ')}. ` +
     'Their figures are low; run again on a quiet machine.');
 }
-console.log('\nResults: bench/results/latest.json');
+console.log(`\nResults: ${resultsFile}`);

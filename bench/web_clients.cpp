@@ -26,6 +26,11 @@ std::string subscribe_action(std::size_t topic) {
            R"(","routing_key":")" + routing_key_of(topic) + R"("}})";
 }
 
+// A MonoRail watcher watches every change of nodes, then asks for a document: replies come in
+// order, so the get's answer (remove: there is no such document) says the watch is in place.
+constexpr std::string_view monorail_watch = R"({"handler":"watch"})";
+constexpr std::string_view monorail_probe = R"({"handler":"get","params":{"id":"no-such-node"}})";
+
 // ---- Encoding
 
 std::string base64(std::span<const unsigned char> bytes) {
@@ -403,12 +408,19 @@ private:
     bool upgraded_ = false;
 };
 
-// One subscriber: for Herald, Welcome → Subscribe → Subscribed; for the ws peer, the upgrade
-// alone. Then every message is an event to time.
+const char* subscriber_path(const options& o) {
+    if (o.target != target_kind::herald) {
+        return "/";
+    }
+    return o.dialect == dialect_kind::monorail ? "/nodes" : "/pushwss";
+}
+
+// One subscriber: for Herald, Welcome → Subscribe → Subscribed (Myxi) or watch → get → remove
+// (MonoRail); for the ws peer, the upgrade alone. Then every message is an event to time.
 class subscriber final : public ws_connection {
 public:
     subscriber(run_state& run, int fd, std::size_t number)
-        : ws_connection(run, fd, run.settings.target == target_kind::herald ? "/pushwss" : "/")
+        : ws_connection(run, fd, subscriber_path(run.settings))
         , number_(number)
         , topic_(number % run.settings.topics) {}
 
@@ -416,10 +428,14 @@ private:
     enum class stage { upgrading, awaiting_welcome, awaiting_subscribed, ready };
 
     void on_open() override {
-        if (run_.settings.target == target_kind::herald) {
-            stage_ = stage::awaiting_welcome;
-        } else {
+        if (run_.settings.target != target_kind::herald) {
             become_ready();
+        } else if (run_.settings.dialect == dialect_kind::monorail) {
+            send_text(monorail_watch);
+            send_text(monorail_probe);
+            stage_ = stage::awaiting_subscribed;
+        } else {
+            stage_ = stage::awaiting_welcome;
         }
     }
 
@@ -433,7 +449,9 @@ private:
             stage_ = stage::awaiting_subscribed;
             break;
         case stage::awaiting_subscribed:
-            expect(message, R"("event":"Subscribed")");
+            expect(message, run_.settings.dialect == dialect_kind::monorail
+                                ? R"("handler":"remove")"
+                                : R"("event":"Subscribed")");
             become_ready();
             break;
         case stage::ready:
@@ -486,8 +504,11 @@ private:
     bool open_ = false;
 };
 
+// MonoRail: every event rewrites one document of nodes; its change reaches the watchers.
 std::string publish_request_head(const options& o) {
-    return "POST /api/publish HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
+    const bool monorail = o.dialect == dialect_kind::monorail;
+    return std::string(monorail ? "PUT /api/resources/nodes/bench" : "POST /api/publish") +
+           " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
            "\r\nAuthorization: Bearer " + o.api_key +
            "\r\nContent-Type: application/json\r\nContent-Length: ";
 }
@@ -523,6 +544,13 @@ public:
     bool can_publish() const override { return connected() && !awaiting_response_ && !closed(); }
 
     void publish(std::string_view routing_key, std::string_view payload) override {
+        if (run_.settings.dialect == dialect_kind::monorail) {
+            // The payload is the document: its "t" comes back in the change's record.
+            awaiting_response_ = true;
+            send_bytes(request_head_ + std::to_string(payload.size()) + "\r\n\r\n" +
+                       std::string(payload));
+            return;
+        }
         std::string body = R"({"exchange":")";
         body += exchange_name;
         body += R"(","routing_key":")";
@@ -555,9 +583,11 @@ private:
         if (input.size() < total) {
             return 0;
         }
-        if (!head.starts_with("HTTP/1.1 202 ")) {
-            die("publisher: POST /api/publish answered " +
-                std::string(head.substr(0, head.find("\r\n"))) + ": " +
+        // 202 from /api/publish; 201 (created) or 200 (updated) from /api/resources.
+        if (!head.starts_with("HTTP/1.1 202 ") && !head.starts_with("HTTP/1.1 201 ") &&
+            !head.starts_with("HTTP/1.1 200 ")) {
+            die("publisher: " + request_head_.substr(0, request_head_.find(" HTTP/")) +
+                " answered " + std::string(head.substr(0, head.find("\r\n"))) + ": " +
                 std::string(input.substr(head_end + 4, body_length)));
         }
         awaiting_response_ = false;
