@@ -31,9 +31,17 @@ std::string json_path(const criterion& c) {
     return path;
 }
 
+// {"id":"…"}: every document keeps its id in its "id" member and in the id column alike.
+bool is_id(const criterion& c) {
+    return c.type == criterion::kind::string && c.path.size() == 1 && c.path.front() == "id";
+}
+
 // The SQL test of one criterion, with ?N placeholders from `next` on; Waterline's equality,
 // as MongoDB reads it: a null matches a missing field too.
 std::string condition(const criterion& c, int& next) {
+    if (is_id(c)) {
+        return "id = ?" + std::to_string(next++); // the (collection, id) index, not a scan
+    }
     const std::string p = "?" + std::to_string(next++);
     switch (c.type) {
     case criterion::kind::string:
@@ -54,7 +62,9 @@ std::string condition(const criterion& c, int& next) {
 }
 
 void bind(sqlite_statement& s, const criterion& c, int& next) {
-    s.bind(next++, json_path(c));
+    if (!is_id(c)) {
+        s.bind(next++, json_path(c));
+    }
     switch (c.type) {
     case criterion::kind::string: {
         simdjson::dom::parser parser;
