@@ -1,5 +1,6 @@
 #include "stores/registry.hpp"
 
+#include "stores/mongodb/mongodb_store.hpp"
 #include "stores/postgres/postgres_store.hpp"
 #include "stores/sqlite/sqlite_store.hpp"
 
@@ -16,6 +17,7 @@ struct kind {
 // One line per kind of store.
 constexpr std::array kinds = {
     kind{"sqlite", &make_sqlite_store},
+    kind{"mongodb", &make_mongodb_store},
     kind{"postgres", &make_postgres_store},
 };
 
