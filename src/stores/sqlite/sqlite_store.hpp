@@ -1,6 +1,6 @@
 #pragma once
 // The embedded document store: one SQLite file holding every collection's JSON documents in
-// one table, written through Herald's HTTP API (docs/configuration.md#document-stores).
+// one table, written through Herald's HTTP API (docs/configuration.md#storesname).
 
 #include "stores/registry.hpp"
 #include "stores/store_worker.hpp"
