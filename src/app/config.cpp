@@ -94,21 +94,6 @@ void check_endpoint_path(std::string_view path, const std::string& key) {
     }
 }
 
-// A key the node does not know is the dialect's to take or refuse: a string, boolean or
-// integer, as every dialect option is.
-decltype(dialect_option::value) option_value(const toml::node& v, const std::string& key) {
-    if (const auto* b = v.as_boolean()) {
-        return b->get();
-    }
-    if (const auto* i = v.as_integer()) {
-        return i->get();
-    }
-    if (const auto* s = v.as_string()) {
-        return s->get();
-    }
-    fail(key, "unknown key (a dialect's settings are strings, booleans or integers)");
-}
-
 void apply_endpoints(config& c, const toml::node& node) {
     if (!node.is_array_of_tables()) {
         fail("endpoints", "must be an array of tables: [[endpoints]]");
@@ -146,7 +131,7 @@ void apply_endpoints(config& c, const toml::node& node) {
             } else if (k == "sockjs") {
                 e.sockjs_prefix = sockjs_prefix_of(v, key);
             } else {
-                e.options.push_back({std::string(k.str()), option_value(v, key)});
+                e.options.push_back({std::string(k.str()), setting_value(v, key)});
             }
         }
         if (e.path.empty()) {

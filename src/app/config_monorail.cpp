@@ -82,14 +82,8 @@ void apply_stores(config& c, const toml::table& t) {
             const std::string key = fmt::format("{}.{}", prefix, k.str());
             if (k == "kind") {
                 store.kind = text(v, key);
-            } else if (const auto* b = v.as_boolean()) {
-                store.options.push_back({std::string(k.str()), b->get()});
-            } else if (const auto* i = v.as_integer()) {
-                store.options.push_back({std::string(k.str()), i->get()});
-            } else if (const auto* s = v.as_string()) {
-                store.options.push_back({std::string(k.str()), s->get()});
             } else {
-                fail(key, "a store's settings are strings, booleans or integers");
+                store.options.push_back({std::string(k.str()), setting_value(v, key)});
             }
         }
         if (store.kind.empty()) {

@@ -52,4 +52,17 @@ const toml::table& table(const toml::node& node, std::string_view key) {
     return *node.as_table();
 }
 
+decltype(setting::value) setting_value(const toml::node& node, std::string_view key) {
+    if (const auto* b = node.as_boolean()) {
+        return b->get();
+    }
+    if (const auto* i = node.as_integer()) {
+        return i->get();
+    }
+    if (const auto* s = node.as_string()) {
+        return s->get();
+    }
+    fail(key, "unknown key (a plug-in's settings are strings, booleans or integers)");
+}
+
 } // namespace herald

@@ -3,6 +3,7 @@
 // what was wrong, so a bad setting stops Herald with one clear line.
 
 #include "app/config.hpp"
+#include "util/setting.hpp"
 
 #include <cstdint>
 #include <string>
@@ -18,5 +19,8 @@ double number(const toml::node& node, std::string_view key, double min, double m
 std::string text(const toml::node& node, std::string_view key);
 bool boolean(const toml::node& node, std::string_view key);
 const toml::table& table(const toml::node& node, std::string_view key);
+// A key the node does not know is a plug-in's to take or refuse (a dialect's, a store's): a
+// string, boolean or integer, as every plug-in setting is.
+decltype(setting::value) setting_value(const toml::node& node, std::string_view key);
 
 } // namespace herald

@@ -1,6 +1,7 @@
 #include "bus/sqlite_mailboxes.hpp"
 
 #include "util/log.hpp"
+#include "util/sqlite_statement.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -12,41 +13,7 @@ namespace {
 
 constexpr std::int64_t purge_period_seconds = 60;
 
-// One prepared statement, finalized when it goes out of scope.
-class statement {
-public:
-    statement(sqlite3* db, const char* sql) {
-        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-            stmt_ = nullptr;
-        }
-    }
-    ~statement() { sqlite3_finalize(stmt_); }
-    statement(const statement&) = delete;
-    statement& operator=(const statement&) = delete;
-
-    explicit operator bool() const { return stmt_ != nullptr; }
-    statement& bind(int i, std::string_view text) {
-        sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    statement& bind(int i, std::int64_t value) {
-        sqlite3_bind_int64(stmt_, i, value);
-        return *this;
-    }
-    // SQLITE_ROW, SQLITE_DONE or an error.
-    int step() { return sqlite3_step(stmt_); }
-    void reset() { sqlite3_reset(stmt_); }
-    std::int64_t integer(int column) { return sqlite3_column_int64(stmt_, column); }
-    std::string text(int column) {
-        const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
-        return bytes ? std::string(bytes,
-                                   static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
-                     : std::string();
-    }
-
-private:
-    sqlite3_stmt* stmt_ = nullptr;
-};
+using statement = sqlite_statement;
 
 std::int64_t wall_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(

@@ -3,19 +3,12 @@
 // node's own (path, dialect, credentials, verify). The dialect says which it accepts
 // (dialect::option_problem), so an unknown key still stops Herald at start.
 
-#include <cstdint>
-#include <string>
-#include <variant>
-#include <vector>
+#include "util/setting.hpp"
 
 namespace herald {
 
-struct dialect_option {
-    std::string key;
-    std::variant<bool, std::int64_t, std::string> value;
-};
-
+using dialect_option = setting;
 // In the order the configuration lists them. Immutable after start, read from every shard.
-using dialect_options = std::vector<dialect_option>;
+using dialect_options = settings;
 
 } // namespace herald

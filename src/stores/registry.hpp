@@ -3,6 +3,7 @@
 // per kind in registry.cpp; each kind lives in its own folder.
 
 #include "stores/document_store.hpp"
+#include "util/setting.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -13,12 +14,10 @@
 
 namespace herald {
 
-// A key of a [stores.<name>] table other than `kind`, in the order the configuration lists them.
-struct store_option {
-    std::string key;
-    std::variant<bool, std::int64_t, std::string> value;
-};
-using store_options = std::vector<store_option>;
+// The keys of a [stores.<name>] table other than `kind`, in the order the configuration lists
+// them.
+using store_option = setting;
+using store_options = settings;
 
 // A store made from its options, or why not (worded for the start-up error line, naming the
 // key: "url: must be a string"). Made at start; nothing connects before start().
