@@ -35,12 +35,6 @@ constexpr std::array<std::string_view, 13> rackhd_exchanges = {
     "on.waterline",     "on.test",    "on.ssdp",
     "on.heartbeat"};
 
-bool is_monorail(const config& c) {
-    const auto id = find_dialect("monorail");
-    return std::any_of(c.endpoints.begin(), c.endpoints.end(),
-                       [&](const auto& e) { return id && e.dialect == *id; });
-}
-
 // A name of a resource, store or exchange: printable, no path separators.
 void check_name(std::string_view name, const std::string& key) {
     if (name.empty() || name.size() > 200) {
@@ -54,6 +48,12 @@ void check_name(std::string_view name, const std::string& key) {
 }
 
 } // namespace
+
+bool serves_monorail(const config& c) {
+    const auto id = find_dialect("monorail");
+    return std::any_of(c.endpoints.begin(), c.endpoints.end(),
+                       [&](const auto& e) { return id && e.dialect == *id; });
+}
 
 void apply_preset(config& c, const toml::node& value) {
     const auto name = text(value, "preset");
@@ -178,11 +178,28 @@ void apply_monorail(config& c, const toml::table& t) {
     }
 }
 
+namespace {
+
+// Each store made once to check its options; nothing connects before start.
+void check_stores(const monorail_config& m) {
+    for (const auto& s : m.stores) {
+        if (auto made = make_document_store(s.kind, s.options); !made.store) {
+            throw config_error(fmt::format("config: stores.{}.{}", s.name, made.problem));
+        }
+    }
+}
+
+} // namespace
+
 void validate_monorail(config& c) {
-    if (!is_monorail(c)) {
+    auto& m = c.monorail;
+    if (!serves_monorail(c)) {
+        // Nothing reads them: no store is made, none connects. A bad one still stops the start.
+        check_stores(m);
+        m.stores.clear();
+        m.catalog.resources.clear();
         return;
     }
-    auto& m = c.monorail;
     auto& resources = m.catalog.resources;
     // RackHD's raw exchange resource: watched, never read.
     if (m.catalog.find("mq") == nullptr) {
@@ -206,13 +223,7 @@ void validate_monorail(config& c) {
         }
         m.stores.push_back({std::string(default_store), "sqlite", {}});
     }
-    for (const auto& s : m.stores) {
-        // Made once here to check the options; nothing connects before start.
-        auto made = make_document_store(s.kind, s.options);
-        if (!made.store) {
-            throw config_error(fmt::format("config: stores.{}.{}", s.name, made.problem));
-        }
-    }
+    check_stores(m);
     const bool asks_backend = std::any_of(resources.begin(), resources.end(), [](const auto& r) {
         return r.from == resource::source::backend;
     });
@@ -237,7 +248,7 @@ void validate_monorail(config& c) {
 
 std::vector<std::string> monorail_exchanges(const config& c) {
     std::vector<std::string> names;
-    if (!is_monorail(c)) {
+    if (!serves_monorail(c)) {
         return names;
     }
     names.push_back(c.monorail.catalog.waterline_exchange);

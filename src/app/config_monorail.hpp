@@ -41,6 +41,8 @@ void apply_monorail(config& into, const toml::table& t);
 // store's options are its kind's, the `mq` resource is there, and the exchanges are declared
 // on the bus as RackHD declares them (topic, durable) and closed to other dialects' clients.
 void validate_monorail(config& c);
+// True when an endpoint speaks MonoRail: only then are stores made and resources served.
+bool serves_monorail(const config& c);
 // The exchanges MonoRail sessions watch, when a MonoRail endpoint exists; else none.
 std::vector<std::string> monorail_exchanges(const config& c);
 

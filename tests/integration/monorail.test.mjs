@@ -268,3 +268,13 @@ describe('MonoRail configuration', () => {
     await assert.rejects(failing, /stores\.documents\.kind: unknown kind of store/);
   });
 });
+
+describe('stores without a MonoRail endpoint', () => {
+  test('are checked at start but never made: the node runs without them', async () => {
+    const failing = startHerald({ config: '[stores.x]\nkind = "oracle"\n' });
+    await assert.rejects(failing, /stores\.x\.kind: unknown kind of store/);
+    const node = await startHerald({ config: '[stores.pg]\nkind = "postgres"\nurl = "postgresql://127.0.0.1:1/none"\n' });
+    assert.equal((await fetch(node.url('/healthz'))).status, 200);
+    assert.equal((await node.stop()).code, 0);
+  });
+});
