@@ -175,12 +175,16 @@ for (const bus of buses) {
 
     test('dd_app\'s own messages, published into the broker, reach the user\'s sessions on both nodes', async () => {
       const uid = uniqueName('u');
-      const [a, b] = [await connectUser(nodes[0], token(uid)), await connectUser(nodes[1], token(uid))];
+      const toBroker = (channel, body, via = 'node') =>
+        brokerPublish(bus, { via, exchange: 'datadealer', routingKey: channel, channel, bodies: [JSON.stringify(body)] });
+      const a = await connectUser(nodes[0], token(uid));
+      // A kick reaches only the sessions whose subscription the broker already has, as in
+      // dd_app: wait for a's before the second session kicks it.
+      await settle([a], (id) => toBroker(`user_${uid}`, { action: 'settle', token: null, data: { id } }));
+      const b = await connectUser(nodes[1], token(uid));
       // The second one kicked the first: a user has one session, as in dd_app.
       await a.next('kick');
       const c = await connectUser(nodes[0], token(`${uid}-2`));
-      const toBroker = (channel, body, via = 'node') =>
-        brokerPublish(bus, { via, exchange: 'datadealer', routingKey: channel, channel, bodies: [JSON.stringify(body)] });
       // Until the nodes' subscriptions have reached the broker, a message may find nobody.
       await settle([b], (id) => toBroker(`user_${uid}`, { action: 'settle', token: null, data: { id } }));
       await settle([b, c], (id) => toBroker('srv_msg', { action: 'settle', token: null, data: { id } }));
