@@ -3,6 +3,8 @@
 // a time, in the order given, and at most `max_queued` wait; past that a job is refused at
 // once (the caller answers overloaded) instead of queueing without bound.
 
+#include "stores/document_store.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -30,6 +32,19 @@ public:
                std::chrono::milliseconds idle_every = std::chrono::milliseconds(250));
     // False when the queue is full or the worker is stopped: the job was not taken.
     bool run(std::function<void()> job);
+    // A store's request: `work` returns its Result (find_result, write_result) on the worker,
+    // handed to `done` there; a request the queue refuses is answered overloaded at once.
+    template <class Work, class Result> void answer(Work work, std::function<void(Result)> done) {
+        auto job = [work = std::move(work), done]() mutable {
+            done(work());
+        };
+        if (!run(std::move(job))) {
+            Result refused;
+            refused.status = store_status::overloaded;
+            refused.error = "the document store has too many requests waiting";
+            done(std::move(refused));
+        }
+    }
     void stop();
 
 private:

@@ -106,36 +106,45 @@ const char* dialect_host::close_reason(ws::close_code code) {
 
 // ---- The back end
 
+// The session may be gone by the time the answer is back on its shard: a weak reference.
+template <class Answer>
+std::function<void(Answer)> dialect_host::back_on_shard(std::function<void(Answer)> handler,
+                                                        bool settles_pending) {
+    return [weak = std::weak_ptr<dialect_host>(host_ref()), &io = host_shard_.context(),
+            handler = std::move(handler), settles_pending](Answer answer) mutable {
+        net::post(io, [weak = std::move(weak), handler = std::move(handler), settles_pending,
+                       answer = std::move(answer)]() mutable {
+            auto self = weak.lock();
+            if (!self) {
+                return;
+            }
+            if (settles_pending) {
+                --self->backend_pending_;
+            }
+            if (self->is_open() && self->dialect_running()) {
+                self->guarded([&] { handler(std::move(answer)); });
+            }
+        });
+    };
+}
+
 void dialect_host::ask_backend(std::string_view kind, std::string_view identity_json,
                                std::string members, backend_reply_handler on_reply) {
+    // Never answered within ask_backend: the dialect is in the middle of its own call.
     if (node_.application == nullptr) {
-        reply_later(std::move(on_reply),
-                    {backend_status::unavailable, "no back end is configured ([backend] url)"});
+        back_on_shard(std::move(on_reply), false)(
+            {backend_status::unavailable, "no back end is configured ([backend] url)"});
         return;
     }
     if (backend_pending_ >= node_.backend_limits.max_pending_per_session) {
-        reply_later(std::move(on_reply),
-                    {backend_status::overloaded,
-                     "more than [backend] max_pending_per_session requests pending"});
+        back_on_shard(std::move(on_reply),
+                      false)({backend_status::overloaded,
+                              "more than [backend] max_pending_per_session requests pending"});
         return;
     }
     ++backend_pending_;
-    std::string body = backend_request(kind, identity_json, members);
-    // The reply comes on the back end's thread; the session may be gone by the time it is
-    // back on ours.
-    node_.application->ask(
-        kind, std::move(body),
-        [weak = std::weak_ptr<dialect_host>(host_ref()), &io = host_shard_.context(),
-         on_reply = std::move(on_reply)](backend_reply reply) mutable {
-            net::post(io, [weak = std::move(weak), on_reply = std::move(on_reply),
-                           reply = std::move(reply)]() mutable {
-                if (auto self = weak.lock()) {
-                    auto& me = *self;
-                    --me.backend_pending_;
-                    me.take_reply(on_reply, std::move(reply));
-                }
-            });
-        });
+    node_.application->ask(kind, backend_request(kind, identity_json, members),
+                           back_on_shard(std::move(on_reply), true));
 }
 
 bool dialect_host::has_backend() const {
@@ -163,55 +172,16 @@ void dialect_host::tell_backend(std::string_view kind, std::string_view identity
 
 void dialect_host::find_documents(document_store& store, find_request request,
                                   documents_handler on_result) {
-    auto later = [this](documents_handler done, find_result result) {
-        net::post(host_shard_.context(), [weak = std::weak_ptr<dialect_host>(host_ref()),
-                                          done = std::move(done),
-                                          result = std::move(result)]() mutable {
-            if (auto self = weak.lock(); self && self->is_open() && self->dialect_running()) {
-                self->guarded([&] { done(std::move(result)); });
-            }
-        });
-    };
     if (backend_pending_ >= node_.backend_limits.max_pending_per_session) {
-        later(std::move(on_result), {store_status::overloaded,
-                                     "more than [backend] max_pending_per_session requests pending",
-                                     {},
-                                     false});
+        back_on_shard(std::move(on_result),
+                      false)({store_status::overloaded,
+                              "more than [backend] max_pending_per_session requests pending",
+                              {},
+                              false});
         return;
     }
     ++backend_pending_;
-    // The store answers on its own thread; the session may be gone by the time it is back on
-    // ours.
-    store.find(std::move(request),
-               [weak = std::weak_ptr<dialect_host>(host_ref()), &io = host_shard_.context(),
-                on_result = std::move(on_result)](find_result result) mutable {
-                   net::post(io, [weak = std::move(weak), on_result = std::move(on_result),
-                                  result = std::move(result)]() mutable {
-                       if (auto self = weak.lock()) {
-                           --self->backend_pending_;
-                           if (self->is_open() && self->dialect_running()) {
-                               self->guarded([&] { on_result(std::move(result)); });
-                           }
-                       }
-                   });
-               });
-}
-
-// Never within ask_backend: the dialect is in the middle of its own call.
-void dialect_host::reply_later(backend_reply_handler on_reply, backend_reply reply) {
-    net::post(host_shard_.context(),
-              [weak = std::weak_ptr<dialect_host>(host_ref()), on_reply = std::move(on_reply),
-               reply = std::move(reply)]() mutable {
-                  if (auto self = weak.lock()) {
-                      self->take_reply(on_reply, std::move(reply));
-                  }
-              });
-}
-
-void dialect_host::take_reply(const backend_reply_handler& on_reply, backend_reply reply) {
-    if (is_open() && dialect_running()) {
-        guarded([&] { on_reply(std::move(reply)); });
-    }
+    store.find(std::move(request), back_on_shard(std::move(on_result), true));
 }
 
 session_core* dialect_host::core() {

@@ -87,8 +87,13 @@ protected:
     std::uint16_t endpoint_index_;
 
 private:
-    void reply_later(backend_reply_handler on_reply, backend_reply reply);
-    void take_reply(const backend_reply_handler& on_reply, backend_reply reply);
+    // A callback for an answer that comes on another thread (a back end's, a store's) or must
+    // come later on ours: it posts the answer to this session's shard and hands it to `handler`
+    // there, if the session and its dialect still run. `settles_pending`: the answer ends one
+    // of backend_pending_, whatever became of the session.
+    template <class Answer>
+    std::function<void(Answer)> back_on_shard(std::function<void(Answer)> handler,
+                                              bool settles_pending);
 
     // The client's address as a trusted proxy reported it (X-Forwarded-For); null otherwise,
     // and the socket's peer is the address.

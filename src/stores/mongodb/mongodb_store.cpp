@@ -138,15 +138,9 @@ void mongodb_store::find(find_request request, find_done done) {
     }
     // std::function wants a copyable job; the filter is shared by its one copy in flight.
     auto filter = std::make_shared<bson_ptr>(std::move(made.filter));
-    auto job = [this, request = std::move(request), filter, done]() {
-        done(run_find(request, *filter->get()));
-    };
-    if (!worker_.run(std::move(job))) {
-        done({store_status::overloaded,
-              "the document store has too many requests waiting",
-              {},
-              false});
-    }
+    worker_.answer(
+        [this, request = std::move(request), filter] { return run_find(request, *filter->get()); },
+        std::move(done));
 }
 
 find_result mongodb_store::run_find(const find_request& request, const bson_t& filter) {

@@ -41,12 +41,8 @@ void postgres_store::stop() {
 }
 
 void postgres_store::find(find_request request, find_done done) {
-    auto job = [this, request = std::move(request), done]() {
-        done(run_find(request));
-    };
-    if (!worker_.run(std::move(job))) {
-        done(refused(store_status::overloaded, "the document store has too many requests waiting"));
-    }
+    worker_.answer([this, request = std::move(request)] { return run_find(request); },
+                   std::move(done));
 }
 
 bool postgres_store::connected() {

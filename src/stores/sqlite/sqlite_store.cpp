@@ -141,25 +141,13 @@ bool sqlite_store::ready(std::string& why) {
 }
 
 void sqlite_store::find(find_request request, find_done done) {
-    auto job = [this, request = std::move(request), done]() {
-        done(run_find(request));
-    };
-    if (!worker_.run(std::move(job))) {
-        done({store_status::overloaded,
-              "the document store has too many requests waiting",
-              {},
-              false});
-    }
+    worker_.answer([this, request = std::move(request)] { return run_find(request); },
+                   std::move(done));
 }
 
 void sqlite_store::write(write_request request, write_done done) {
-    auto job = [this, request = std::move(request), done]() {
-        done(run_write(request));
-    };
-    if (!worker_.run(std::move(job))) {
-        done(
-            {store_status::overloaded, "the document store has too many requests waiting", {}, {}});
-    }
+    worker_.answer([this, request = std::move(request)] { return run_write(request); },
+                   std::move(done));
 }
 
 find_result sqlite_store::run_find(const find_request& request) {
