@@ -212,6 +212,20 @@ store = "lost"
     await client.close();
   });
 
+  test('replies to requests one store answers come in the order asked, found or not', async () => {
+    for (const id of ['o1', 'o2', 'o3']) assert.equal((await write(node, 'nodes', id, { order: id })).status, 201);
+    const client = await connect(node);
+    const asked = ['o1', 'gone1', 'o2', 'gone2', 'o3', 'gone3', 'o1'];
+    for (const id of asked) client.sendJson({ handler: 'get', params: { id } });
+    const answered = [];
+    for (let i = 0; i < asked.length; i++) {
+      const m = await client.next(() => true, `reply ${i + 1}`);
+      answered.push(m.handler === 'item' ? m.data.id : m.params.id);
+    }
+    assert.deepEqual(answered, asked);
+    await client.close();
+  });
+
   test('bad input gets a documented error and the connection goes on', async () => {
     const client = await connect(node);
     const errors = [];
@@ -266,6 +280,27 @@ describe('MonoRail configuration', () => {
   test('an unknown kind of store is refused at start', async () => {
     const failing = startHerald({ config: 'preset = "rackhd"\n[stores.documents]\nkind = "oracle"\n' });
     await assert.rejects(failing, /stores\.documents\.kind: unknown kind of store/);
+  });
+});
+
+describe('the embedded document store', () => {
+  test('keeps every write the API answered when the node is killed with SIGKILL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-monorail-kill-'));
+    const config = `preset = "rackhd"\n[stores.documents]\nkind = "sqlite"\nfile = "${join(dir, 'documents.sqlite3')}"\n`;
+    try {
+      const doomed = await startHerald({ config });
+      for (let i = 0; i < 20; i++) assert.equal((await write(doomed, 'nodes', `k${i}`, { i })).status, 201);
+      await doomed.stop('SIGKILL');
+      const node = await startHerald({ config });
+      const client = await connect(node);
+      client.sendJson({ handler: 'all' });
+      const list = await reply(client, 'list');
+      assert.deepEqual(list.items.map((d) => d.id).sort(), Array.from({ length: 20 }, (_, i) => `k${i}`).sort());
+      await client.close();
+      assert.equal((await node.stop()).code, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
