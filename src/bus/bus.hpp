@@ -131,6 +131,11 @@ public:
 //   one (an exclusive queue for RabbitMQ; a Redis connection keeps none).
 // - A subscribe or unsubscribe takes effect before any publish asked for after it (rabbitmq-c's
 //   queue_bind returns after bind-ok; a Redis bus holds publishes until the broker confirms).
+// - after_subscriptions(done) calls `done` once, on the bus thread, when every subscribe and
+//   unsubscribe asked for before it is in place at the broker, so that events other nodes
+//   publish from then on reach this one; or when the bus cannot tell (its publish timeout
+//   passed) or never, when the connection is lost first (the next ready starts again). The
+//   bus thread reports the node ready (/readyz) only then.
 // - An event arrives only when its topic is subscribed, once, with every field intact, and the
 //   events of one topic arrive in publish order. On a topic or fanout exchange a subscription's
 //   routing key is a pattern (pubsub/routing_pattern.hpp); a bus delivers an event once even
@@ -202,6 +207,9 @@ public:
     // was full); any thread, for /metrics.
     virtual std::uint64_t dropped_events() const { return 0; }
     virtual void unsubscribe(std::string_view exchange, std::string_view routing_key) = 0;
+    // See the contract above. At once by default: a bus whose subscriptions are in place when
+    // subscribe returns (the memory bus).
+    virtual void after_subscriptions(std::function<void()> done) { done(); }
 
     // True when send_request can reach back ends through this bus's broker. Any thread.
     virtual bool carries_requests() const { return false; }

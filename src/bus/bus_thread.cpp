@@ -258,22 +258,30 @@ void bus_thread::on_reply_arrived(std::string_view correlation_id, std::string_v
 
 void bus_thread::on_readiness(bool ready, std::string reason) {
     bus_ready_ = ready;
-    if (ready) {
-        // A broker forgets a connection's subscriptions with it. Ask again for every wanted
-        // topic before saying ready, so /readyz turns 200 only once events can flow.
-        for (const auto& t : interest_.topics()) {
-            if (!bus_ready_) {
-                return; // lost again from inside subscribe; the next ready redoes it all
-            }
-            bus_->subscribe(t.exchange, t.routing_key);
-        }
-        // And the mailboxes it watched, after the topics their mail goes out on.
-        take_every_mailbox();
-        reason.clear();
-    } else if (reason.empty()) {
-        reason = "the bus is not connected";
+    const auto round = ++readiness_round_;
+    if (!ready) {
+        set_readiness(false, reason.empty() ? "the bus is not connected" : std::move(reason));
+        return;
     }
-    set_readiness(ready, std::move(reason));
+    // A broker forgets a connection's subscriptions with it. Ask again for every wanted topic,
+    // and say ready (/readyz 200) only once the broker has them: a node another node's
+    // unicast or multicast cannot reach yet is not ready.
+    set_readiness(false, "subscribing at the broker");
+    for (const auto& t : interest_.topics()) {
+        if (!bus_ready_) {
+            return; // lost again from inside subscribe; the next ready redoes it all
+        }
+        bus_->subscribe(t.exchange, t.routing_key);
+    }
+    // And the mailboxes it watched, after the topics their mail goes out on.
+    take_every_mailbox();
+    if (bus_ready_ && round == readiness_round_) {
+        bus_->after_subscriptions([this, round] {
+            if (bus_ready_ && round == readiness_round_) {
+                set_readiness(true, {});
+            }
+        });
+    }
 }
 
 void bus_thread::set_readiness(bool ready, std::string reason) {

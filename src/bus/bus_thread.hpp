@@ -117,6 +117,9 @@ private:
     // Bus thread only. Subscriptions are sent only while the bus is ready: when it becomes
     // ready, every wanted topic is subscribed anyway.
     bool bus_ready_ = false;
+    // Counts the bus's readiness reports: an after_subscriptions answer for an earlier one
+    // must not say ready.
+    std::uint64_t readiness_round_ = 0;
 
     enum class phase { created, running, stopped };
     phase phase_ = phase::created; // the owner's thread only

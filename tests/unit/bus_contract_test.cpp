@@ -88,6 +88,7 @@ protected:
             GTEST_SKIP() << GetParam().name << " is not available here";
         }
         bus_ = factory(io_.get_executor());
+        factory_ = factory;
         runner_ = std::thread([this] {
             io_.run();
             ran_out_.set_value();
@@ -184,11 +185,12 @@ protected:
     std::size_t confirms_count() const { return confirms_.size(); } // within wait()
 
     net::io_context io_{1};
+    bus_factory factory_; // for a case that needs a second connection: another node
     std::unique_ptr<bus> bus_;
     std::mutex mutex_;
     bool stopped_ = false; // set on the bus thread right after stop returns
 
-private:
+    // Records what a callback brings, under the lock, and wakes wait().
     template <class F> void record(F f) {
         const bool on_bus_thread = io_.get_executor().running_in_this_thread();
         {
@@ -200,6 +202,7 @@ private:
         changed_.notify_all();
     }
 
+private:
     net::executor_work_guard<net::io_context::executor_type> work_{io_.get_executor()};
     std::thread runner_;
     std::promise<void> ran_out_;
@@ -358,6 +361,46 @@ TEST_P(bus_contract, nothing_is_delivered_after_stop) {
     // Whatever a broker's own thread posted before stop returned is queued ahead of this.
     on_bus([] {});
     // TearDown counts callbacks after stop and checks the executor runs out of work.
+}
+
+// The node reports ready only once after_subscriptions says so (bus_thread): from then on what
+// another node publishes must reach it, however many bindings were still on their way.
+TEST_P(bus_contract, after_subscriptions_another_connections_publish_reaches_every_topic) {
+    if (GetParam().name == "memory") {
+        GTEST_SKIP() << "one memory bus per process: there is no other node's connection";
+    }
+    ASSERT_TRUE(start_and_wait_until_ready());
+    std::unique_ptr<bus> other;
+    std::atomic<bool> other_ready{false};
+    on_bus([&] {
+        other = factory_(io_.get_executor());
+        other->start({[](const bus_event&) {},
+                      [&](bool ready, std::string) {
+                          record([&] { other_ready = ready; });
+                      }});
+    });
+    ASSERT_TRUE(wait([&] { return other_ready.load(); }));
+    const auto ex = exchange("many");
+    constexpr int topics = 300;
+    int settled = 0;
+    on_bus([&] {
+        for (int i = 0; i < topics; ++i) {
+            bus_->subscribe(ex, "k" + std::to_string(i));
+        }
+        bus_->after_subscriptions([&] {
+            ++settled;
+            other->publish(make_event(ex, "k" + std::to_string(topics - 1), "\"last\""), {});
+        });
+    });
+    EXPECT_TRUE(wait_for_events(1));
+    on_bus([&] {
+        other->stop();
+        other.reset();
+    });
+    EXPECT_EQ(settled, 1);
+    const auto got = events();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].payload, "\"last\"");
 }
 
 TEST_P(bus_contract, every_publish_is_confirmed_once_without_error) {

@@ -161,6 +161,19 @@ void amqp_bus::subscribe(std::string_view exchange, std::string_view routing_key
         binding_command{generation_, true, std::string(exchange), std::string(routing_key)});
 }
 
+void amqp_bus::after_subscriptions(std::function<void()> done) {
+    // Answered like a publish, so a barrier the I/O thread never reaches (the connection went,
+    // the publish timeout passed) still ends; `done` then runs too, and the bus thread's
+    // readiness round decides whether it still counts.
+    publish_done answered = [done = std::move(done)](std::string_view) {
+        done();
+    };
+    const auto id = admit(answered, {});
+    if (id) {
+        commands_.push(barrier_command{*id});
+    }
+}
+
 void amqp_bus::unsubscribe(std::string_view exchange, std::string_view routing_key) {
     if (!running()) {
         return;

@@ -58,6 +58,8 @@ public:
     void publish(bus_event event, publish_done done) override;
     void subscribe(std::string_view exchange, std::string_view routing_key) override;
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
+    // A barrier through the I/O thread, which binds in order and synchronously (bind-ok).
+    void after_subscriptions(std::function<void()> done) override;
     bool carries_requests() const override { return true; }
     void send_request(bus_request request, publish_done done) override;
     // Identities' mailboxes: a durable queue each, "<prefix>.mailbox.<identity>", which the

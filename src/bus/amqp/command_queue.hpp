@@ -64,8 +64,14 @@ struct mailbox_command {
     bool watch = true;
 };
 
+// Answered (as publish `id`) once the I/O thread has done every command before it: the bindings
+// asked for before are at the broker (amqp_bus::after_subscriptions).
+struct barrier_command {
+    std::uint64_t id = 0;
+};
+
 using io_command = std::variant<publish_command, request_command, binding_command, ack_command,
-                                requeue_command, mailbox_command>;
+                                requeue_command, mailbox_command, barrier_command>;
 
 // What the bus thread asks of the I/O thread, in order, and the I/O thread's one place to
 // sleep: wait() returns when a command comes, when the broker socket has data or when the

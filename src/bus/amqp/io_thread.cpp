@@ -233,6 +233,8 @@ void amqp_io_thread::handle(amqp_connection& connection, io_command& command) {
         bind(connection, *b);
     } else if (const auto* m = std::get_if<mailbox_command>(&command)) {
         watch_mailbox(connection, *m);
+    } else if (const auto* barrier = std::get_if<barrier_command>(&command)) {
+        results_.push_back({barrier->id, {}});
     } else if (const auto* q = std::get_if<requeue_command>(&command)) {
         if (q->generation == generation_) {
             connection.requeue(q->delivery_tag);
@@ -520,6 +522,8 @@ void amqp_io_thread::refuse_commands(const std::string& reason) {
             results_.push_back({p->id, reason});
         } else if (const auto* r = std::get_if<request_command>(&command); r && r->id != 0) {
             results_.push_back({r->id, reason});
+        } else if (const auto* b = std::get_if<barrier_command>(&command)) {
+            results_.push_back({b->id, reason});
         }
     }
 }

@@ -202,6 +202,29 @@ void redis_bus::forget_subscriptions() {
     channels_.clear();
     patterns_.clear();
     unconfirmed_ = 0;
+    settling_.clear(); // never called: the next ready asks again
+}
+
+void redis_bus::after_subscriptions(std::function<void()> done) {
+    if (phase_ != phase::ready) {
+        return;
+    }
+    if (unconfirmed_ == 0) {
+        done();
+        return;
+    }
+    settling_.push_back(std::move(done));
+}
+
+// Every (P)SUBSCRIBE sent is confirmed: what waited for that goes now.
+void redis_bus::all_confirmed() {
+    send_held();
+    if (phase_ != phase::ready) {
+        return; // an answer stopped the bus, or the connection went
+    }
+    for (auto& done : std::exchange(settling_, {})) {
+        done();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,7 +317,7 @@ void redis_bus::release(bool pattern, const std::string& name, std::string_view 
         it->second.resubscribe = false;
         --unconfirmed_;
         if (unconfirmed_ == 0) {
-            send_held();
+            all_confirmed();
         }
         return;
     }
@@ -306,7 +329,7 @@ void redis_bus::release(bool pattern, const std::string& name, std::string_view 
 
 void redis_bus::on_subscribed() {
     if (unconfirmed_ > 0 && --unconfirmed_ == 0) {
-        send_held();
+        all_confirmed();
     }
 }
 

@@ -63,6 +63,8 @@ public:
     void publish(bus_event event, publish_done done) override;
     void subscribe(std::string_view exchange, std::string_view routing_key) override;
     void unsubscribe(std::string_view exchange, std::string_view routing_key) override;
+    // Once Redis has confirmed every (P)SUBSCRIBE sent so far.
+    void after_subscriptions(std::function<void()> done) override;
     bool carries_requests() const override { return true; }
     void send_request(bus_request request, publish_done done) override;
     herald::mailboxes* mailboxes() override { return &mailboxes_; }
@@ -140,6 +142,7 @@ private:
     void enqueue(pending_publish entry);
     bool send_publish(const pending_publish& entry);
     void send_held();
+    void all_confirmed();
     void on_publish_reply(const redisReply& reply);
     void arm_publish_timer();
     void expire_publishes();
@@ -176,6 +179,7 @@ private:
     string_map<redis_name> channels_;
     string_map<redis_name> patterns_;
     int unconfirmed_ = 0; // (P)SUBSCRIBEs not yet confirmed: publishes wait for them
+    std::vector<std::function<void()>> settling_; // after_subscriptions, until they are
     std::deque<pending_publish> publishes_; // sent ones first, then held ones, in publish order
 };
 
