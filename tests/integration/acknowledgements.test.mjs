@@ -2,13 +2,16 @@
 // bus (SQLite) and on each broker: a Myxi client registered with `acknowledge` gets mail with
 // ids, acknowledges some, and its next registration gets exactly the rest, in order; what is
 // acknowledged never comes again; an id of another identity is not removed, and the answer says
-// so; bad Acknowledge payloads get InvalidPayload.
+// so; bad Acknowledge payloads get InvalidPayload. On RabbitMQ, where only the node holding a
+// delivery can acknowledge it, also with several nodes: an acknowledgement through one node of
+// mail another node holds, a reconnect elsewhere after a partial acknowledgement, and a node
+// killed while it holds mail.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHerald, notify, send } from '../lib/herald.mjs';
+import { startHerald, notify, send, metrics, eventually } from '../lib/herald.mjs';
 import { buses, uniqueName, startNodes, shareBroker, startLoginBackend, login } from '../lib/cluster.mjs';
 
 const isMail = (m) => m.mq !== undefined;
@@ -150,7 +153,7 @@ describe('acknowledgements on the memory bus (SQLite)', () => {
 });
 
 for (const bus of buses) {
-  describe(`acknowledgements on the ${bus.name} bus`, { skip: bus.skip || (bus.name === 'amqp' && 'not built for RabbitMQ yet') }, () => {
+  describe(`acknowledgements on the ${bus.name} bus`, { skip: bus.skip }, () => {
     const prefix = uniqueName('acks');
     let release;
     let backend;
@@ -173,4 +176,106 @@ for (const bus of buses) {
 
     acknowledgementTests(() => nodes[0], (what) => `${what}-${++n}`);
   });
+}
+
+// The node has no session left (its last session of an identity left, so it gave back what it
+// held of its mail).
+const sessionsGone = (node) => eventually(async () => (await metrics(node)).get('herald_sessions{endpoint="/pushwss"}') === 0,
+  `node ${node.id} to have no session`);
+
+const amqp = buses.find((bus) => bus.name === 'amqp');
+describe('acknowledgements on RabbitMQ with several nodes', { skip: amqp.skip }, () => {
+  const prefix = uniqueName('acks-nodes');
+  const config = () => `[addressing]\nprefix = "${prefix}"\n[backend]\nurl = "${backend.url}"\nactions = ["Login"]\n`;
+  let release;
+  let backend;
+  let nodes;
+  let n = 0;
+  const name = (what) => `${what}-${++n}`;
+  before(async () => {
+    release = await shareBroker(amqp, 'acknowledgements.test.mjs (amqp, several nodes)');
+    // Two sessions of an identity at once, on two nodes: neither supersedes the other.
+    backend = await startLoginBackend({ acknowledge: true, max_connections: 2 });
+    nodes = await startNodes(amqp, { count: 2, firstId: 31, config: config() });
+  });
+  after(async () => {
+    const results = await Promise.all((nodes ?? []).map((node) => node.stop()));
+    await backend?.stop();
+    release?.();
+    for (const r of results) assert.equal(r.code, 0);
+  });
+
+  test('a registration on another node gets the mail one node holds, and an acknowledgement there removes it', async () => {
+    const [one, two] = nodes;
+    const ann = name('ann');
+    const holder = await login(two, ann);
+    await notifyAll(two, ann, [1, 2, 3]); // through its node: the registration is in the store
+    const held = await receive(holder, 3); // node two holds them, unacknowledged
+    assert.deepEqual(held.map((m) => m.i), [1, 2, 3]);
+
+    // Node one consumes the mailbox too now, but the broker has nothing more to give: node two
+    // hands out again what it holds.
+    const client = await login(one, ann);
+    const again = await receive(client, 3);
+    assert.deepEqual(again, held);
+    // Node one holds none of them: it removes none itself, and passes the ids on to node two.
+    const ids = held.map((m) => m.id);
+    assert.deepEqual((await client.request('Acknowledge', { mail: ids })).payload, { mail: [], unknown: ids });
+    // Node two hears the acknowledgement before this marker, sent after it through node one.
+    assert.equal((await send(one, { to: { identity: ann }, event: 'Marker' })).status, 202);
+    assert.equal((await holder.next((m) => m.event === 'Marker', 'the marker')).event, 'Marker');
+    await Promise.all([holder.close(), client.close()]);
+    await Promise.all([sessionsGone(one), sessionsGone(two)]);
+
+    const last = await login(one, ann);
+    await expectNothingPending(one, last, ann);
+    await last.close();
+    await sessionsGone(one);
+  });
+
+  test('after a partial acknowledgement a registration on another node gets exactly the rest, in order', async () => {
+    const [one, two] = nodes;
+    const bob = name('bob');
+    let client = await login(two, bob);
+    await notifyAll(two, bob, [1, 2, 3, 4, 5]);
+    const first = await receive(client, 5);
+    assert.deepEqual(first.map((m) => m.i), [1, 2, 3, 4, 5]);
+    const acked = [first[1].id, first[3].id];
+    assert.deepEqual((await client.request('Acknowledge', { mail: acked })).payload, { mail: acked, unknown: [] });
+    await client.close();
+    await sessionsGone(two); // node two gave back 1, 3 and 5: the broker puts them back in place
+
+    client = await login(one, bob);
+    assert.deepEqual(await receive(client, 3), [first[0], first[2], first[4]]);
+    await expectNothingPendingAfter(one, client, bob, [first[0], first[2], first[4]]);
+    await client.close();
+    await sessionsGone(one);
+  });
+
+  test('mail held by a node that is killed goes to the next registration on another node', async () => {
+    const [one] = nodes;
+    const cy = name('cy');
+    const [doomed] = await startNodes(amqp, { count: 1, firstId: 39, config: config() });
+    let client;
+    try {
+      client = await login(doomed, cy);
+      await notifyAll(doomed, cy, [1, 2]);
+      const held = await receive(client, 2);
+      await doomed.stop('SIGKILL'); // the broker takes back what its connection held
+      client = await login(one, cy);
+      assert.deepEqual(await receive(client, 2), held);
+      await expectNothingPendingAfter(one, client, cy, held);
+      await client.close();
+      await sessionsGone(one);
+    } finally {
+      if (doomed.child.exitCode === null && doomed.child.signalCode === null) await doomed.stop('SIGKILL');
+    }
+  });
+});
+
+// Acknowledges `got`, then nothing is pending.
+async function expectNothingPendingAfter(node, client, identity, got) {
+  const ids = got.map((m) => m.id);
+  assert.deepEqual((await client.request('Acknowledge', { mail: ids })).payload, { mail: ids, unknown: [] });
+  await expectNothingPending(node, client, identity);
 }

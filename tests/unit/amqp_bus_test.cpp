@@ -209,6 +209,7 @@ protected:
                              record([&] {
                                  for (auto& m : taken) {
                                      mail_.emplace_back(std::string(identity), std::move(m.body));
+                                     mail_ids_.push_back(std::move(m.id));
                                  }
                              });
                          }});
@@ -298,6 +299,22 @@ protected:
         std::lock_guard lock(mutex_);
         return mail_;
     }
+    std::vector<std::string> mail_ids() {
+        std::lock_guard lock(mutex_);
+        return mail_ids_;
+    }
+    // Acknowledges `ids` of the identity's mail; the ids the bus removed.
+    std::vector<std::string> acknowledge(std::string identity, std::vector<std::string> ids) {
+        std::promise<std::vector<std::string>> answered;
+        on_bus([&] {
+            bus_->mailboxes()->acknowledge({identity}, ids, [&](std::vector<std::string> removed) {
+                answered.set_value(std::move(removed));
+            });
+        });
+        auto result = answered.get_future();
+        EXPECT_EQ(result.wait_for(patience), std::future_status::ready);
+        return result.get();
+    }
     std::vector<std::string> confirms() {
         std::lock_guard lock(mutex_);
         return confirms_;
@@ -315,6 +332,7 @@ protected:
     std::vector<std::pair<std::string, std::string>> replies_;
     std::vector<std::string> confirms_;
     std::vector<std::pair<std::string, std::string>> mail_; // identity, body
+    std::vector<std::string> mail_ids_;                     // each one's id, in step
     std::vector<notify_result> notify_results_;
     std::string prefix_;
     net::io_context io_{1};
@@ -721,6 +739,53 @@ TEST_F(amqp_bus_test, mail_on_its_way_when_a_mailbox_is_closed_goes_back_to_its_
     }
     EXPECT_EQ(handed + queued, static_cast<std::size_t>(sent));
     EXPECT_LT(handed, static_cast<std::size_t>(sent));
+    raw.delete_queue(queue);
+}
+
+TEST_F(amqp_bus_test, kept_mail_comes_again_at_each_open_and_goes_back_to_its_queue_when_closed) {
+    if (!need_broker()) {
+        GTEST_SKIP() << "HERALD_TEST_AMQP_URL is not set";
+    }
+    settings_.mailbox_prefix = prefix_ + "mail";
+    const std::string queue = settings_.mailbox_prefix + ".mailbox.cy";
+    const mailbox_settings kept{std::chrono::seconds(600), 10, 4096, true};
+    start();
+    ASSERT_TRUE(wait_readiness(true));
+    on_bus([&] { bus_->mailboxes()->open_mailbox("cy", kept); });
+    for (const auto* body : {"1", "2", "3"}) {
+        EXPECT_EQ(notify("cy", body), notify_result::stored_and_pushed);
+    }
+    ASSERT_TRUE(wait([&] { return mail_.size() == 3; }));
+    const auto ids = mail_ids();
+    EXPECT_FALSE(ids[0].empty());
+    EXPECT_NE(ids[0], ids[1]);
+    EXPECT_NE(ids[1], ids[2]);
+    EXPECT_EQ(acknowledge("cy", {ids[0], "nope"}), std::vector<std::string>{ids[0]});
+    EXPECT_TRUE(acknowledge("cy", {ids[0]}).empty()); // twice is once
+
+    // A registration hands out again what is held, with the same ids.
+    on_bus([&] { bus_->mailboxes()->open_mailbox("cy", kept); });
+    ASSERT_TRUE(wait([&] { return mail_.size() == 5; }));
+    EXPECT_EQ(mail()[3].second, "2");
+    EXPECT_EQ(mail()[4].second, "3");
+    EXPECT_EQ(mail_ids()[3], ids[1]);
+    EXPECT_EQ(mail_ids()[4], ids[2]);
+
+    // Closed: what is held goes back to the queue, and the next open gets it, in order.
+    on_bus([&] { bus_->mailboxes()->close_mailbox("cy"); });
+    raw_client raw(broker_url());
+    std::uint32_t queued = 0;
+    for (int attempt = 0; attempt < 200 && queued != 2; ++attempt) {
+        queued = raw.message_count(queue);
+        std::this_thread::sleep_for(10ms); // the broker's count, polled: it sends no event
+    }
+    EXPECT_EQ(queued, 2u);
+    on_bus([&] { bus_->mailboxes()->open_mailbox("cy", kept); });
+    ASSERT_TRUE(wait([&] { return mail_.size() == 7; }));
+    EXPECT_EQ(mail_ids()[5], ids[1]);
+    EXPECT_EQ(mail_ids()[6], ids[2]);
+    EXPECT_EQ(mail()[6].second, "3");
+    EXPECT_EQ(acknowledge("cy", {ids[2], ids[1]}), (std::vector<std::string>{ids[2], ids[1]}));
     raw.delete_queue(queue);
 }
 

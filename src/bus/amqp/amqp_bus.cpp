@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 
 #include <fmt/format.h>
+#include <random>
 
 namespace herald {
 namespace {
@@ -64,11 +65,19 @@ std::string_view unusable_request(const bus_request& request) {
     return {};
 }
 
+// 16 random hex digits: the node's part of the mail ids it gives, unique among nodes.
+std::string random_token() {
+    std::random_device random;
+    const std::uint64_t value = (std::uint64_t{random()} << 32) | random();
+    return fmt::format("{:016x}", value);
+}
+
 } // namespace
 
 amqp_bus::amqp_bus(net::any_io_executor bus_executor, bus_settings settings)
     : executor_(std::move(bus_executor))
     , mailbox_prefix_(settings.mailbox_prefix)
+    , token_(random_token())
     , waiting_(settings.publish_timeout)
     , timer_(executor_)
     , io_([&] {
@@ -206,14 +215,32 @@ std::string amqp_bus::mailbox_queue(std::string_view identity) const {
 }
 
 void amqp_bus::open_mailbox(std::string_view identity, const mailbox_settings& settings) {
+    watch(identity, settings, true);
+}
+
+void amqp_bus::take_mail(std::string_view identity, const mailbox_settings& settings) {
+    watch(identity, settings, false);
+}
+
+void amqp_bus::watch(std::string_view identity, const mailbox_settings& settings, bool again) {
     auto queue = mailbox_queue(identity);
     if (!running() || !ready_ || queue.size() > 255) {
         return; // the bus thread opens it again once ready; a name over 255 bytes cannot be
     }
     // Every time, though it may be consumed already (the I/O thread then does nothing): the
     // consume may have failed, or the broker cancelled it, and this is the way to try again.
-    watched_.emplace(identity);
+    watched_.insert_or_assign(std::string(identity), settings.acknowledge);
     commands_.push(mailbox_command{std::string(identity), std::move(queue), settings});
+    if (!settings.acknowledge) {
+        // Held in acknowledge mode before: back to the queue, whose consumer (on the other
+        // channel now) hands it out without ids.
+        give_back(identity);
+        return;
+    }
+    if (again) {
+        hand_out_held(identity);
+        tell_other_nodes(identity, {mail_control::kind::again, token_, {}});
+    }
 }
 
 void amqp_bus::close_mailbox(std::string_view identity) {
@@ -223,8 +250,51 @@ void amqp_bus::close_mailbox(std::string_view identity) {
     }
     watched_.erase(it);
     if (running()) {
+        // The consumer is cancelled before the held mail goes back: else the broker would
+        // send it straight back to it.
         commands_.push(mailbox_command{std::string(identity), mailbox_queue(identity), {}, false});
+        give_back(identity);
     }
+}
+
+void amqp_bus::give_back(std::string_view identity) {
+    for (const auto& h : kept_.release(identity)) {
+        commands_.push(requeue_command{h.generation, h.delivery_tag, true});
+    }
+}
+
+void amqp_bus::hand_out_held(std::string_view identity) {
+    auto again = kept_.of(identity);
+    if (!again.empty() && callbacks_.on_mail) {
+        callbacks_.on_mail(identity, again);
+    }
+}
+
+void amqp_bus::tell_other_nodes(std::string_view identity, mail_control word) {
+    commands_.push(mail_control_command{std::string(identity), encode_mail_control(word)});
+}
+
+void amqp_bus::acknowledge(const std::vector<std::string>& identities,
+                           const std::vector<std::string>& ids, acknowledge_done done) {
+    std::vector<std::string> removed;
+    std::vector<kept_mail::held> acked;
+    auto elsewhere = ids;
+    kept_.take(identities, elsewhere, removed, acked);
+    for (const auto& h : acked) {
+        commands_.push(mail_ack_command{h.generation, h.delivery_tag});
+    }
+    // What this node does not hold another node watching the identity may: each acks what it
+    // holds of these. (An id with a line break is nobody's, and cannot travel in a word.)
+    std::erase_if(elsewhere,
+                  [](const std::string& id) { return id.find('\n') != std::string::npos; });
+    if (!elsewhere.empty()) {
+        for (const auto& identity : identities) {
+            if (const auto it = watched_.find(identity); it != watched_.end() && it->second) {
+                tell_other_nodes(identity, {mail_control::kind::ack, token_, elsewhere});
+            }
+        }
+    }
+    done(std::move(removed));
 }
 
 void amqp_bus::notify(std::string_view identity, std::string body, notify_done done) {
@@ -248,7 +318,8 @@ void amqp_bus::notify(std::string_view identity, std::string body, notify_done d
     if (!id) {
         return;
     }
-    commands_.push(request_command{*id, std::move(queue), "herald-mail", std::move(body), true});
+    commands_.push(request_command{*id, std::move(queue), "herald-mail", std::move(body), true,
+                                   fmt::format("{}-{}", token_, ++mail_ids_)});
 }
 
 void amqp_bus::publish_results(std::vector<publish_result> results) {
@@ -271,6 +342,9 @@ void amqp_bus::on_readiness(std::uint64_t generation, bool ready, std::string re
     // Ready again on the same connection (an exchange was refused, and is declared now), the
     // queue keeps its bindings: those nobody asks for again are removed after the call.
     const bool same_queue = generation == generation_;
+    if (!same_queue) {
+        kept_.clear(); // the old connection's channels are gone: the broker requeued their mail
+    }
     generation_ = generation;
     queue_ = std::move(queue);
     auto before = std::exchange(bindings_, {});
@@ -289,9 +363,10 @@ void amqp_bus::on_readiness(std::uint64_t generation, bool ready, std::string re
             commands_.push(binding_command{generation_, false, exchange, routing_key});
         }
     }
-    for (const auto& identity : watched_before) {
+    for (const auto& [identity, acknowledge] : watched_before) {
         if (!watched_.contains(identity)) {
             commands_.push(mailbox_command{identity, mailbox_queue(identity), {}, false});
+            give_back(identity);
         }
     }
 }
@@ -305,7 +380,13 @@ void amqp_bus::on_deliveries(std::uint64_t generation, std::vector<delivery>& ba
         if (!running()) {
             return;
         }
-        if (!d.mail_for.empty()) {
+        if (d.kept) {
+            keep(generation, d); // on the mail channel: not covered by the ack below
+            continue;
+        }
+        if (d.mail_control) {
+            hear(d);
+        } else if (!d.mail_for.empty()) {
             if (!watched_.contains(d.mail_for)) {
                 // Closed while this was on its way: back to the mailbox, for the next watcher.
                 commands_.push(requeue_command{generation, d.delivery_tag});
@@ -329,6 +410,43 @@ void amqp_bus::on_deliveries(std::uint64_t generation, std::vector<delivery>& ba
     // Handled: the broker may send the next ones.
     if (running() && handled != 0) {
         commands_.push(ack_command{generation, handled});
+    }
+}
+
+void amqp_bus::keep(std::uint64_t generation, delivery& d) {
+    const auto it = watched_.find(d.mail_for);
+    if (generation != generation_) {
+        return; // its connection is gone, and the broker has it back
+    }
+    if (it == watched_.end() || !it->second) {
+        // Closed (or no longer in acknowledge mode) while this was on its way.
+        commands_.push(requeue_command{generation, d.delivery_tag, true});
+        return;
+    }
+    // Mail notified by a Herald that gave no id gets one here, for as long as it is held.
+    auto id = d.mail_id.empty() ? fmt::format("{}-d{}", token_, ++mail_ids_) : std::move(d.mail_id);
+    kept_.add(d.mail_for, {id, d.delivery_tag, generation, d.body});
+    if (callbacks_.on_mail) {
+        std::vector<herald::mail> taken{{std::move(id), std::move(d.body)}};
+        callbacks_.on_mail(d.mail_for, taken);
+    }
+}
+
+void amqp_bus::hear(const delivery& word) {
+    const auto heard = parse_mail_control(word.body);
+    if (!heard || heard->sender == token_) {
+        return; // its own words (the node has done what they say), or not a word at all
+    }
+    if (heard->what == mail_control::kind::again) {
+        hand_out_held(word.mail_for);
+        return;
+    }
+    std::vector<std::string> removed;
+    std::vector<kept_mail::held> acked;
+    auto ids = heard->ids;
+    kept_.take({word.mail_for}, ids, removed, acked);
+    for (const auto& h : acked) {
+        commands_.push(mail_ack_command{h.generation, h.delivery_tag});
     }
 }
 

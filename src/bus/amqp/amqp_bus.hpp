@@ -3,6 +3,8 @@
 #include "bus/amqp/command_queue.hpp"
 #include "bus/amqp/io_events.hpp"
 #include "bus/amqp/io_thread.hpp"
+#include "bus/amqp/kept_mail.hpp"
+#include "bus/amqp/mail_control.hpp"
 #include "bus/amqp/publish_tracker.hpp"
 #include "bus/bus.hpp"
 #include "bus/bus_settings.hpp"
@@ -11,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -46,6 +49,11 @@ namespace herald {
 // node's queue is named anew on each connection, so an answer sent to the queue of a
 // connection that is gone is lost; its request times out at its caller. Answers count against
 // the node's queue like events (max_queue_length, drop-head).
+//
+// Mailboxes (below, at mailboxes()): a queue per identity. In acknowledge mode the node holds
+// the deliveries a client has not acknowledged (kept_mail, on the bus thread) on a channel of
+// their own, and nodes tell each other what only the holder can do, through the
+// "<prefix>.mail-control" exchange (mail_control.hpp).
 class amqp_bus final : public bus, private io_events, private herald::mailboxes {
 public:
     static constexpr std::uint16_t prefetch = amqp_io_thread::prefetch;
@@ -65,8 +73,24 @@ public:
     // Identities' mailboxes: a durable queue each, "<prefix>.mailbox.<identity>", which the
     // broker deletes once unused for the identity's lifetime (x-expires). notify is a request to
     // it (mandatory: returned when there is no such queue, so no such identity; nacked when it
-    // is full). A node watching the mailbox consumes its queue (on the channel of the node's
-    // queue, acknowledged with its deliveries): mail arrives as it is stored, with no signal.
+    // is full), persistent, with the mail's id as message_id: "<node token>-<n>", the token 16
+    // random hex digits the bus picks when made, so ids are unique among nodes and the same at
+    // each delivery. A node watching the mailbox consumes its queue: mail arrives as it is
+    // stored, with no signal.
+    // - Without acknowledge: on the channel of the node's queue, acknowledged with its
+    //   deliveries; handed out without ids.
+    // - With acknowledge: on a channel of its own (the node's multiple acks never cover mail),
+    //   with a prefetch of mail_prefetch per mailbox. A delivery stays unacknowledged, held in
+    //   kept_mail (id, delivery tag, body) and handed out with its id, until a client
+    //   acknowledges it: basic.ack of that delivery. An id this node does not hold may be held
+    //   by another node watching the identity: the acknowledgement goes on to them, through the
+    //   "<prefix>.mail-control" exchange (mail_control.hpp), and each acks what it holds; the
+    //   answer lists it as not removed here. A registration (open_mailbox) hands out again what
+    //   this node holds, and tells the other nodes to do the same. When the node stops watching
+    //   (its last session of the identity left) it cancels the consumer and gives back
+    //   (basic.reject, requeue) what it holds; the broker puts it back where it was in the
+    //   queue. A connection that ends, or a node that dies, gives back everything its channels
+    //   held: the broker requeues it (the next consumer gets it, flagged redelivered).
     herald::mailboxes* mailboxes() override { return this; }
 
     // Events the node's queue dropped, oldest first, because it was full; counted through a
@@ -88,9 +112,22 @@ private:
 
     // mailboxes
     void open_mailbox(std::string_view identity, const mailbox_settings& settings) override;
+    void take_mail(std::string_view identity, const mailbox_settings& settings) override;
     void close_mailbox(std::string_view identity) override;
     void notify(std::string_view identity, std::string body, notify_done done) override;
+    void acknowledge(const std::vector<std::string>& identities,
+                     const std::vector<std::string>& ids, acknowledge_done done) override;
     std::string mailbox_queue(std::string_view identity) const;
+    // Watches the mailbox (see open_mailbox); `again`: a registration, which hands out again
+    // the mail held in acknowledge mode, here and on the other nodes.
+    void watch(std::string_view identity, const mailbox_settings& settings, bool again);
+    // Gives the held mail of `identity` back to its queue.
+    void give_back(std::string_view identity);
+    void hand_out_held(std::string_view identity);
+    void tell_other_nodes(std::string_view identity, mail_control word);
+    void hear(const delivery& word);
+    // Mail delivered in acknowledge mode: held and handed out, or given back.
+    void keep(std::uint64_t generation, delivery& d);
 
     // The same, on the bus thread.
     void on_readiness(std::uint64_t generation, bool ready, std::string reason, std::string queue);
@@ -116,8 +153,12 @@ private:
     // What this connection's queue is bound to, as the bus thread asked; a set, as
     // subscriptions are.
     std::set<topic> bindings_;
-    // The identities whose mailbox queue this connection consumes, as the bus thread asked.
-    std::set<std::string, std::less<>> watched_;
+    // The identities whose mailbox queue this connection consumes, as the bus thread asked,
+    // each with whether in acknowledge mode.
+    std::map<std::string, bool, std::less<>> watched_;
+    kept_mail kept_;
+    const std::string token_; // this node's part of mail ids, and its name in mail_control
+    std::uint64_t mail_ids_ = 0;
     publish_tracker waiting_;
     boost::asio::steady_timer timer_;
     bool timer_armed_ = false;

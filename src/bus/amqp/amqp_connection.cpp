@@ -174,6 +174,7 @@ amqp_connection::amqp_connection(const amqp_endpoint& endpoint,
         }
         open_channel(data_channel);
         open_channel(control_channel);
+        open_channel(mail_channel);
     } catch (...) {
         interrupt_.disarm();
         throw;
@@ -319,22 +320,23 @@ void amqp_connection::consume(std::string_view queue, std::uint16_t prefetch) {
     check("basic.consume", data_channel);
 }
 
-void amqp_connection::qos(std::uint16_t prefetch) {
-    amqp_basic_qos(state_.get(), data_channel, 0, prefetch, false);
-    check("basic.qos", data_channel);
+void amqp_connection::qos(std::uint16_t prefetch, amqp_channel_t channel) {
+    amqp_basic_qos(state_.get(), channel, 0, prefetch, false);
+    check("basic.qos", channel);
 }
 
-void amqp_connection::consume_also(std::string_view queue, std::string_view consumer_tag) {
-    amqp_basic_consume(state_.get(), data_channel, bytes_of(queue), bytes_of(consumer_tag), false,
-                       false, false, amqp_empty_table);
-    if (auto why = check("basic.consume", data_channel); !why.empty()) {
+void amqp_connection::consume_also(std::string_view queue, std::string_view consumer_tag,
+                                   amqp_channel_t channel) {
+    amqp_basic_consume(state_.get(), channel, bytes_of(queue), bytes_of(consumer_tag), false, false,
+                       false, amqp_empty_table);
+    if (auto why = check("basic.consume", channel); !why.empty()) {
         lost(fmt::format("cannot consume {}: {}", queue, why));
     }
 }
 
-void amqp_connection::cancel(std::string_view consumer_tag) {
-    amqp_basic_cancel(state_.get(), data_channel, bytes_of(consumer_tag));
-    if (auto why = check("basic.cancel", data_channel); !why.empty()) {
+void amqp_connection::cancel(std::string_view consumer_tag, amqp_channel_t channel) {
+    amqp_basic_cancel(state_.get(), channel, bytes_of(consumer_tag));
+    if (auto why = check("basic.cancel", channel); !why.empty()) {
         lost(fmt::format("cannot cancel consumer {}: {}", consumer_tag, why));
     }
 }
@@ -355,7 +357,7 @@ void amqp_connection::publish(std::string_view exchange, std::string_view routin
 
 void amqp_connection::publish_request(std::string_view queue, std::string_view reply_to,
                                       std::string_view correlation_id, std::string_view body,
-                                      bool persistent) {
+                                      bool persistent, std::string_view message_id) {
     amqp_basic_properties_t properties{};
     properties._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG |
                         AMQP_BASIC_REPLY_TO_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG;
@@ -364,6 +366,10 @@ void amqp_connection::publish_request(std::string_view queue, std::string_view r
     properties.delivery_mode = persistent ? 2 : 1;
     properties.reply_to = bytes_of(reply_to);
     properties.correlation_id = bytes_of(correlation_id);
+    if (!message_id.empty()) {
+        properties._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+        properties.message_id = bytes_of(message_id);
+    }
     const int rc = amqp_basic_publish(state_.get(), data_channel, amqp_empty_bytes, bytes_of(queue),
                                       true, false, &properties, bytes_of(body));
     if (rc != AMQP_STATUS_OK) {
@@ -378,8 +384,15 @@ void amqp_connection::ack(std::uint64_t delivery_tag) {
     }
 }
 
-void amqp_connection::requeue(std::uint64_t delivery_tag) {
-    const int rc = amqp_basic_reject(state_.get(), data_channel, delivery_tag, true);
+void amqp_connection::ack_mail(std::uint64_t delivery_tag) {
+    const int rc = amqp_basic_ack(state_.get(), mail_channel, delivery_tag, false);
+    if (rc != AMQP_STATUS_OK) {
+        lost(fmt::format("basic.ack: {}", amqp_error_string2(rc)));
+    }
+}
+
+void amqp_connection::requeue(std::uint64_t delivery_tag, amqp_channel_t channel) {
+    const int rc = amqp_basic_reject(state_.get(), channel, delivery_tag, true);
     if (rc != AMQP_STATUS_OK) {
         lost(fmt::format("basic.reject: {}", amqp_error_string2(rc)));
     }
@@ -412,6 +425,9 @@ amqp_received amqp_connection::read_message(amqp_channel_t channel) {
     out.body = text_of(message.body);
     if ((message.properties._flags & AMQP_BASIC_CORRELATION_ID_FLAG) != 0) {
         out.correlation_id = text_of(message.properties.correlation_id);
+    }
+    if ((message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG) != 0) {
+        out.message_id = text_of(message.properties.message_id);
     }
     amqp_destroy_message(&message);
     return out;

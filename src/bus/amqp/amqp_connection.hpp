@@ -23,6 +23,7 @@ struct connection_lost {
 struct amqp_received {
     std::string body;
     std::optional<std::string> correlation_id; // the property, when set
+    std::string message_id;                    // the property, or empty
 };
 
 struct amqp_connection_options {
@@ -30,8 +31,10 @@ struct amqp_connection_options {
     std::chrono::seconds heartbeat{10};
 };
 
-// One rabbitmq-c connection with two channels. `data` carries the publishes (in confirm mode)
-// and the consumer; `control` the declarations, bindings and purges. A broker refuses a
+// One rabbitmq-c connection with three channels. `data` carries the publishes (in confirm mode)
+// and the consumers; `control` the declarations, bindings and purges; `mail` the consumers of
+// mailboxes in acknowledge mode, whose deliveries are acknowledged one by one, when a client
+// says so (on `data` the node's multiple acks would cover them). A broker refuses a
 // declaration by closing the channel it came on: on `control` that costs a channel.open, on
 // `data` it would cost the consumer and every publish awaiting its confirm.
 //
@@ -42,6 +45,7 @@ class amqp_connection {
 public:
     static constexpr amqp_channel_t data_channel = 1;
     static constexpr amqp_channel_t control_channel = 2;
+    static constexpr amqp_channel_t mail_channel = 3;
 
     // Connects (the TCP connect ends early when `interrupt` is raised), logs in asking for the
     // heartbeat, and opens both channels. The socket is armed in `interrupt`, so the bus thread
@@ -87,13 +91,15 @@ public:
 
     // On `data`: confirm.select, basic.qos and basic.consume with acknowledgements.
     void consume(std::string_view queue, std::uint16_t prefetch);
-    // basic.qos on `data`: the prefetch of each consumer made after it.
-    void qos(std::uint16_t prefetch);
-    // Another consumer on `data`, after consume(): its deliveries carry `consumer_tag`. The
-    // queue must exist: the broker would close `data` otherwise, which ends the connection.
-    void consume_also(std::string_view queue, std::string_view consumer_tag);
-    // basic.cancel on `data`: the consumer's deliveries stop; those in flight still come.
-    void cancel(std::string_view consumer_tag);
+    // basic.qos on `channel` (`data` or `mail`): the prefetch of each consumer made after it.
+    void qos(std::uint16_t prefetch, amqp_channel_t channel = data_channel);
+    // Another consumer on `channel` (`data`, after consume(), or `mail`): its deliveries carry
+    // `consumer_tag`. The queue must exist: the broker would close the channel otherwise,
+    // which ends the connection.
+    void consume_also(std::string_view queue, std::string_view consumer_tag,
+                      amqp_channel_t channel = data_channel);
+    // basic.cancel on `channel`: the consumer's deliveries stop; those in flight still come.
+    void cancel(std::string_view consumer_tag, amqp_channel_t channel = data_channel);
     // basic.publish, application/json, not persistent: the broker numbers it for its confirm.
     void publish(std::string_view exchange, std::string_view routing_key, std::string_view body);
     // A request to the queue `queue` through the default exchange, mandatory (the broker
@@ -102,11 +108,13 @@ public:
     // `persistent`: the broker writes it to disk (mail in a durable mailbox queue).
     void publish_request(std::string_view queue, std::string_view reply_to,
                          std::string_view correlation_id, std::string_view body,
-                         bool persistent = false);
-    // basic.ack of every delivery up to `delivery_tag`.
+                         bool persistent = false, std::string_view message_id = {});
+    // basic.ack on `data` of every delivery up to `delivery_tag`.
     void ack(std::uint64_t delivery_tag);
-    // basic.reject with requeue on `data`: the broker puts the message back in its queue.
-    void requeue(std::uint64_t delivery_tag);
+    // basic.ack on `mail` of this one delivery.
+    void ack_mail(std::uint64_t delivery_tag);
+    // basic.reject with requeue on `channel`: the broker puts the message back in its queue.
+    void requeue(std::uint64_t delivery_tag, amqp_channel_t channel = data_channel);
 
     // True when a frame may be read without waiting on the socket: rabbitmq-c holds received
     // bytes or frames it set aside during an RPC.

@@ -29,6 +29,7 @@ struct request_command {
     std::string correlation_id;
     std::string body;
     bool persistent = false; // mail for a mailbox queue, which must outlive a broker restart
+    std::string message_id;  // mail: its id, the message_id property (empty: none)
 };
 
 // queue.bind (or queue.unbind) of the node's queue. `generation` is the connection the bus
@@ -49,14 +50,31 @@ struct ack_command {
 };
 
 // The bus thread gave back a delivery it could not hand out (mail for a mailbox no longer
-// watched): basic.reject with requeue, before the ack that follows it.
+// watched), or kept mail nobody acknowledged (its last session left): basic.reject with
+// requeue, before the ack that follows it. `kept`: on the mail channel (acknowledge mode).
 struct requeue_command {
+    std::uint64_t generation = 0;
+    std::uint64_t delivery_tag = 0;
+    bool kept = false;
+};
+
+// A client acknowledged kept mail: basic.ack of this one delivery on the mail channel.
+struct mail_ack_command {
     std::uint64_t generation = 0;
     std::uint64_t delivery_tag = 0;
 };
 
+// A word to the other nodes watching an identity's mailbox in acknowledge mode (amqp_bus.hpp):
+// published to the mail-control exchange with the identity as routing key.
+struct mail_control_command {
+    std::string identity;
+    std::string body;
+};
+
 // An identity's mailbox queue. Watch: declare it (renewing its life) and consume it, so that
-// its mail comes with the node's deliveries; stop watching: cancel that consumer.
+// its mail comes with the node's deliveries (with settings.acknowledge: on the mail channel,
+// and the node's queue bound to the mail-control exchange for the identity); stop watching:
+// cancel that consumer.
 struct mailbox_command {
     std::string identity;
     std::string queue;
@@ -70,8 +88,9 @@ struct barrier_command {
     std::uint64_t id = 0;
 };
 
-using io_command = std::variant<publish_command, request_command, binding_command, ack_command,
-                                requeue_command, mailbox_command, barrier_command>;
+using io_command =
+    std::variant<publish_command, request_command, binding_command, ack_command, requeue_command,
+                 mail_ack_command, mailbox_command, mail_control_command, barrier_command>;
 
 // What the bus thread asks of the I/O thread, in order, and the I/O thread's one place to
 // sleep: wait() returns when a command comes, when the broker socket has data or when the

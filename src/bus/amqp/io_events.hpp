@@ -23,6 +23,13 @@ struct delivery {
     // Mail (it came from the consumer of an identity's mailbox queue): the identity, and the
     // body as notify stored it in `body`. The event is empty then.
     std::string mail_for;
+    // Mail consumed in acknowledge mode: on the mail channel, kept until acknowledged; its id
+    // as notify gave it (the message_id property; empty when it had none).
+    bool kept = false;
+    std::string mail_id;
+    // A word from another node about the kept mail of the identity `mail_for` (it came
+    // through the mail-control exchange), in `body`.
+    bool mail_control = false;
 };
 
 // The broker's answer to the publish (or request) `id`: empty when it took it.

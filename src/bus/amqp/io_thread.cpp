@@ -47,6 +47,7 @@ amqp_io_thread::amqp_io_thread(std::vector<amqp_endpoint> endpoints, std::string
     , settings_(settings)
     , commands_(commands)
     , events_(events)
+    , control_exchange_(settings.mailbox_prefix + ".mail-control")
     , declarer_(settings) {
     for (const auto& e : settings_.exchanges) {
         if (e.raw) {
@@ -161,6 +162,15 @@ void amqp_io_thread::serve(amqp_connection& connection, const amqp_endpoint& end
     }
     // For the consumers made from now on: the mailboxes'.
     connection.qos(mail_prefetch);
+    connection.qos(mail_prefetch, amqp_connection::mail_channel);
+    const auto refused =
+        connection.declare_exchange(control_exchange_, "direct", false, false, false);
+    control_declared_ = refused.empty();
+    if (!control_declared_) {
+        log::warn("rabbitmq: exchange \"{}\": {}; acknowledgements of mail held by another node "
+                  "are not passed on",
+                  control_exchange_, refused);
+    }
     connected_ = true;
     down_logged_ = false;
     log::info("rabbitmq at {}: connected; the node's queue is {}", endpoint.masked_url,
@@ -237,7 +247,17 @@ void amqp_io_thread::handle(amqp_connection& connection, io_command& command) {
         results_.push_back({barrier->id, {}});
     } else if (const auto* q = std::get_if<requeue_command>(&command)) {
         if (q->generation == generation_) {
-            connection.requeue(q->delivery_tag);
+            connection.requeue(q->delivery_tag, q->kept ? amqp_connection::mail_channel
+                                                        : amqp_connection::data_channel);
+        }
+    } else if (const auto* k = std::get_if<mail_ack_command>(&command)) {
+        if (k->generation == generation_) {
+            connection.ack_mail(k->delivery_tag);
+        }
+    } else if (const auto* c = std::get_if<mail_control_command>(&command)) {
+        if (control_declared_) {
+            confirms_.sent(0);
+            connection.publish(control_exchange_, c->identity, c->body);
         }
     } else if (const auto* a = std::get_if<ack_command>(&command)) {
         // Only the last one matters: an ack covers every delivery before it.
@@ -267,21 +287,26 @@ void amqp_io_thread::request(amqp_connection& connection, request_command& comma
         returns_.sent(command.id, command.correlation_id, command.queue);
     }
     connection.publish_request(command.queue, node_queue_, command.correlation_id, command.body,
-                               command.persistent);
+                               command.persistent, command.message_id);
 }
 
 void amqp_io_thread::watch_mailbox(amqp_connection& connection, const mailbox_command& command) {
     heard_ = clock::now();
     const auto consumer = mail_consumers_.find(command.queue);
-    const bool consuming = consumer != mail_consumers_.end() && consumer->second.active;
-    if (!command.watch) {
-        if (consuming) {
-            consumer->second.active = false;
+    bool consuming = consumer != mail_consumers_.end() && consumer->second.active;
+    const bool kept = command.settings.acknowledge;
+    // Stopping, or consuming in the other mode (another channel): cancel first.
+    if (consuming && (!command.watch || consumer->second.kept != kept)) {
+        consumer->second.active = false;
+        consuming = false;
+        if (consumer->second.kept) {
+            connection.cancel(command.queue, amqp_connection::mail_channel);
+            hear_mail_control(connection, command.identity, false);
+        } else {
             connection.cancel(command.queue);
         }
-        return;
     }
-    if (consuming) {
+    if (!command.watch || consuming) {
         return; // a consumed queue never expires: nothing to renew
     }
     const auto& s = command.settings;
@@ -300,8 +325,27 @@ void amqp_io_thread::watch_mailbox(amqp_connection& connection, const mailbox_co
     }
     // The queue's name is the consumer's tag: unique on the channel, and at most 255 bytes.
     // (A cancelled consumer's tag may be used again once the broker has confirmed the cancel.)
-    connection.consume_also(command.queue, command.queue);
-    mail_consumers_.insert_or_assign(command.queue, mail_consumer{command.identity, true});
+    // In acknowledge mode the node hears the other nodes' words about the identity's kept
+    // mail first, so that none sent after its first delivery is missed.
+    if (kept) {
+        hear_mail_control(connection, command.identity, true);
+    }
+    connection.consume_also(command.queue, command.queue,
+                            kept ? amqp_connection::mail_channel : amqp_connection::data_channel);
+    mail_consumers_.insert_or_assign(command.queue, mail_consumer{command.identity, true, kept});
+}
+
+void amqp_io_thread::hear_mail_control(amqp_connection& connection, const std::string& identity,
+                                       bool hear) {
+    if (!control_declared_) {
+        return;
+    }
+    const auto said = hear ? connection.bind(node_queue_, control_exchange_, identity)
+                           : connection.unbind(node_queue_, control_exchange_, identity);
+    if (!said.empty()) {
+        log::warn("rabbitmq: cannot {} exchange \"{}\" for \"{}\": {}", hear ? "bind" : "unbind",
+                  control_exchange_, identity, said);
+    }
 }
 
 void amqp_io_thread::bind(amqp_connection& connection, const binding_command& command) {
@@ -382,6 +426,12 @@ void amqp_io_thread::handle_frame(amqp_connection& connection, const amqp_frame_
         auto message = connection.read_message(frame.channel);
         if (mail != mail_consumers_.end()) {
             d.mail_for = mail->second.identity;
+            d.body = std::move(message.body);
+            d.kept = frame.channel == amqp_connection::mail_channel;
+            d.mail_id = std::move(message.message_id);
+        } else if (control_declared_ && d.event.exchange == control_exchange_) {
+            d.mail_control = true;
+            d.mail_for = std::move(d.event.routing_key);
             d.body = std::move(message.body);
         } else if (piped) {
             // For the sessions of a token on this node: the message as the back end wrote it,

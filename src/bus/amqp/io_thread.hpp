@@ -43,7 +43,8 @@ public:
     // The consumer of Piped's in-queue, told from the node queue's by its deliveries' tag.
     static constexpr std::string_view piped_consumer_tag = "herald-piped";
     // Unacknowledged mail per watched mailbox: a node watching many identities holds at most
-    // this many messages of each in flight.
+    // this many messages of each in flight. In acknowledge mode, mail stays unacknowledged
+    // until a client acknowledges it: a node then holds at most this many of each mailbox.
     static constexpr std::uint16_t mail_prefetch = 50;
 
     // `endpoints` may be empty, with `unusable` saying why (no usable URL): the thread then
@@ -76,6 +77,8 @@ private:
     void confirmed(const amqp_method_t& method);
     void bind(amqp_connection& connection, const binding_command& command);
     void watch_mailbox(amqp_connection& connection, const mailbox_command& command);
+    // Binds (or unbinds) the node's queue to the mail-control exchange for `identity`.
+    void hear_mail_control(amqp_connection& connection, const std::string& identity, bool hear);
     void read_frames(amqp_connection& connection);
     void handle_frame(amqp_connection& connection, const amqp_frame_t& frame);
     // Counts and empties the drop queue; how many it held.
@@ -107,6 +110,10 @@ private:
     bool down_logged_ = false; // one log line per outage, not one per attempt
     std::string node_queue_;
     std::string drop_queue_; // where the node's queue dead-letters what it drops
+    // "<prefix>.mail-control" (direct): the nodes' words about kept mail; declared on each
+    // connection (false when the broker refused it: nothing goes through it then).
+    const std::string control_exchange_;
+    bool control_declared_ = false;
     exchange_declarer declarer_;
     confirm_tracker confirms_;
     request_returns returns_; // the requests among what confirms_ waits for
@@ -117,6 +124,7 @@ private:
     struct mail_consumer {
         std::string identity;
         bool active = true;
+        bool kept = false; // acknowledge mode: on the mail channel
     };
     std::map<std::string, mail_consumer, std::less<>> mail_consumers_;
     std::uint64_t ack_wanted_ = 0; // the bus thread handled up to here
