@@ -1,7 +1,9 @@
 // libFuzzer: a DataDealer client's message, and the same bytes as a back end's broker message.
-// Whatever they are, each parses or is refused, and everything rendered from them is JSON.
+// Whatever they are, each parses or is refused (a herald:acknowledge's ids too), and everything
+// rendered from them is JSON.
 #include "dialects/datadealer/datadealer_protocol.hpp"
 #include "must_be_json.hpp"
+#include "protocol/mail_ids.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     if (const auto m = dd::parse_client_message(text)) {
         must_be_json(dd::event(m->ev, m->pl));
+        must_be_json(dd::event(m->ev, m->pl, m->ev));
+        if (const auto ids = herald::mail_ids::read_member(m->pl)) {
+            must_be_json(dd::acknowledged(*ids, {ids->front()}));
+        }
         if (const auto token = dd::token_of(m->pl)) {
             must_be_json(dd::kick_message(*token));
         }

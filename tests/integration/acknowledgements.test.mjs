@@ -12,16 +12,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHerald, notify, send, metrics, eventually } from '../lib/herald.mjs';
-import { buses, uniqueName, startNodes, shareBroker, startLoginBackend, login } from '../lib/cluster.mjs';
+import { buses, uniqueName, startNodes, shareBroker, startLoginBackend, login, notifyAll } from '../lib/cluster.mjs';
 
 const isMail = (m) => m.mq !== undefined;
 const nextMail = (client, what) => client.next(isMail, what);
-
-async function notifyAll(node, identity, numbers) {
-  for (const i of numbers) {
-    assert.deepEqual(await notify(node, { identity, event: 'Mail', payload: { i } }), { status: 202, body: { notified: true } });
-  }
-}
 
 // The next `count` mail events, each with its number and its id.
 async function receive(client, count) {

@@ -12,7 +12,7 @@ import net from 'node:net';
 import assert from 'node:assert/strict';
 import amqplib from 'amqplib';
 import { createClient } from 'redis';
-import { startHerald, publish, eventually, within, connectMyxi } from './herald.mjs';
+import { startHerald, publish, notify, eventually, within, connectMyxi } from './herald.mjs';
 import { startHttpBackend } from './http_backend.mjs';
 
 const run = promisify(execFile);
@@ -425,6 +425,14 @@ ${nodes.map((node) => `    server 127.0.0.1:${node.port};`).join('\n')}
 export const startLoginBackend = (options = {}) => startHttpBackend((r) => ({
   event: 'LoggedIn', commands: [{ command: 'register_as', identity: r.payload.identity, lifetime: 600, ...options }],
 }));
+
+// Notifies `identity` of one message per number, {"event":"Mail","payload":{"i":number}}, in
+// order, each stored (202).
+export async function notifyAll(node, identity, numbers) {
+  for (const i of numbers) {
+    assert.deepEqual(await notify(node, { identity, event: 'Mail', payload: { i } }), { status: 202, body: { notified: true } });
+  }
+}
 
 // A Myxi client on `node` that has logged in as `identity`.
 export async function login(node, identity) {

@@ -42,6 +42,14 @@ TEST(datadealer_protocol, a_kick_names_its_sender_and_only_a_kick_is_one) {
     EXPECT_EQ(kick_sender(R"({"ev":"debug","pl":{"sender":"x"}})"), std::nullopt);
 }
 
+TEST(datadealer_protocol, kept_mail_has_its_id_beside_ev_and_pl_and_the_answer_splits_the_ids) {
+    EXPECT_EQ(event("Invoice", R"({"id":7})", "17"),
+              R"({"ev":"Invoice","pl":{"id":7},"mail":"17"})");
+    EXPECT_EQ(event("Invoice", "{}"), R"({"ev":"Invoice","pl":{}})");
+    EXPECT_EQ(acknowledged({"1", "2"}, {"1"}),
+              R"({"ev":"herald:acknowledged","pl":{"mail":["1"],"unknown":["2"]}})");
+}
+
 TEST(datadealer_protocol, errors_are_events_named_error) {
     EXPECT_EQ(error("no_identity", "who \"are\" you"),
               R"({"ev":"error","pl":{"error":"no_identity","detail":"who \"are\" you"}})");

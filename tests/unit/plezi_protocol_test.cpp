@@ -66,6 +66,27 @@ TEST(plezi_protocol, an_application_event_puts_its_name_first_or_wraps_its_data)
     EXPECT_EQ(application_event("chat", R"("raw text")"), "raw text");
 }
 
+TEST(plezi_protocol, kept_mail_gets_its_id_last_and_a_string_payload_is_then_wrapped) {
+    EXPECT_EQ(application_event("chat", R"({"message":"hi","_mail_":"forged"})", "17"),
+              R"({"event":"chat","message":"hi","_mail_":"17"})");
+    EXPECT_EQ(application_event("chat", R"("raw text")", "17"),
+              R"({"event":"chat","data":"raw text","_mail_":"17"})");
+    EXPECT_EQ(application_event("chat", "[1]", "17"),
+              R"({"event":"chat","data":[1],"_mail_":"17"})");
+    EXPECT_EQ(application_event("chat", R"({"_mail_":"forged","a":1})"),
+              R"({"event":"chat","a":1})");
+}
+
+TEST(plezi_protocol, an_ack_mail_event_carries_its_ids_and_unusable_ones_are_none) {
+    EXPECT_EQ(parse_event(R"({"event":"_ack_mail_","mail":["1","2"]})")->mail,
+              (std::vector<std::string>{"1", "2"}));
+    EXPECT_TRUE(parse_event(R"({"event":"_ack_mail_","mail":["1",2]})")->mail.empty());
+    EXPECT_TRUE(parse_event(R"({"event":"_ack_mail_"})")->mail.empty());
+    EXPECT_TRUE(parse_event(R"({"event":"chat","mail":["1"]})")->mail.empty());
+    EXPECT_EQ(acknowledged({"1", "2"}, {"2"}),
+              R"({"event":"_acked_mail_","mail":["2"],"unknown":["1"]})");
+}
+
 TEST(plezi_options, known_keys_with_the_right_types_are_taken_and_others_refused) {
     EXPECT_EQ(option_problem({"auto_dispatch", true}), std::nullopt);
     EXPECT_EQ(option_problem({"unknown_event", std::string("close")}), std::nullopt);

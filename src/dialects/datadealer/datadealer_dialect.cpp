@@ -3,6 +3,7 @@
 #include "dialects/datadealer/datadealer_protocol.hpp"
 #include "dialects/datadealer/datadealer_session.hpp"
 #include "protocol/broker_message.hpp"
+#include "protocol/mail_ids.hpp"
 
 #include <array>
 
@@ -10,7 +11,8 @@ namespace herald {
 namespace {
 
 // In the order of datadealer::action_label.
-constexpr std::array<std::string_view, 3> action_labels = {"client_connected", "action", "invalid"};
+constexpr std::array<std::string_view, 4> action_labels = {"client_connected", "action",
+                                                           "acknowledge", "invalid"};
 // Back ends publish {"action","token","data"} on Redis channels named as DataDealer's.
 constexpr std::array<own_exchange, 1> exchanges = {
     own_exchange{datadealer::events_exchange, "{routing_key}", true}};
@@ -46,7 +48,7 @@ shared_frame datadealer_dialect::render(const event_view& e) const {
             return nullptr; // neither: nobody gets it
         }
     } else {
-        text = datadealer::event(e.event, e.payload);
+        text = datadealer::event(e.event, e.payload, mail_ids::of_extra(e.extra));
     }
     return std::make_shared<const std::string>(ws::make_frame(ws::opcode::text, text));
 }

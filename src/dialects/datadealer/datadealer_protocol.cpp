@@ -2,6 +2,7 @@
 
 #include "protocol/json_raw.hpp"
 #include "protocol/json_text.hpp"
+#include "protocol/mail_ids.hpp"
 
 #include <simdjson.h>
 
@@ -60,13 +61,23 @@ std::optional<std::string> token_of(std::string_view pl_json) {
     return std::move(read->name);
 }
 
-std::string event(std::string_view ev, std::string_view pl_json) {
+std::string event(std::string_view ev, std::string_view pl_json,
+                  std::optional<std::string_view> mail_id) {
     std::string out = R"({"ev":)";
     json_text::append_string(out, ev);
     out += R"(,"pl":)";
     out += pl_json;
+    if (mail_id) {
+        out += R"(,"mail":)";
+        json_text::append_string(out, *mail_id);
+    }
     out += '}';
     return out;
+}
+
+std::string acknowledged(const std::vector<std::string>& asked,
+                         const std::vector<std::string>& removed) {
+    return event(acknowledged_event, "{" + mail_ids::acknowledged_members(asked, removed) + "}");
 }
 
 std::string error(std::string_view error, std::string_view detail) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald::datadealer {
 
@@ -28,8 +29,23 @@ boost::system::result<client_message, std::string> parse_client_message(std::str
 // The `token` member of a client_connected payload, if it is a string.
 std::optional<std::string> token_of(std::string_view pl_json);
 
-// {"ev":ev,"pl":pl} — `pl_json` is JSON text, sent as it is.
-std::string event(std::string_view ev, std::string_view pl_json);
+// {"ev":ev,"pl":pl} — `pl_json` is JSON text, sent as it is — and, for kept mail
+// (docs/backend.md#acknowledgements), its id: {"ev":ev,"pl":pl,"mail":"<id>"}.
+std::string event(std::string_view ev, std::string_view pl_json,
+                  std::optional<std::string_view> mail_id = std::nullopt);
+
+// A client's acknowledgement of kept mail, {"ev":"herald:acknowledge","pl":{"mail":[ids]}},
+// answered {"ev":"herald:acknowledged","pl":{"mail":[removed…],"unknown":[the rest…]}}. Names
+// with a colon: dd_app's events were Python methods (onevent_<ev>), so no application's event
+// is named so.
+inline constexpr std::string_view acknowledge_event = "herald:acknowledge";
+inline constexpr std::string_view acknowledged_event = "herald:acknowledged";
+// The detail of the invalid_acknowledge error.
+inline constexpr std::string_view acknowledge_needs =
+    "herald:acknowledge needs pl.mail: 1 to 100 mail ids, each a string of 1 to 64 bytes";
+// {"ev":"herald:acknowledged","pl":{"mail":[removed…],"unknown":[…]}}, the ids in the order asked.
+std::string acknowledged(const std::vector<std::string>& asked,
+                         const std::vector<std::string>& removed);
 // {"ev":"error","pl":{"error":error,"detail":detail}}: Herald's word for what DataDealer left
 // unanswered (docs/protocol.md#the-datadealer-dialect).
 std::string error(std::string_view error, std::string_view detail);

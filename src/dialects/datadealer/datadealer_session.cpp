@@ -2,6 +2,7 @@
 
 #include "dialects/datadealer/datadealer_protocol.hpp"
 #include "protocol/json_text.hpp"
+#include "protocol/mail_ids.hpp"
 #include "session/backend_outcome.hpp"
 
 #include <algorithm>
@@ -61,8 +62,27 @@ void datadealer_session::on_message(std::string_view text, bool /*binary: read a
         refuse("not_established", "send client_connected first, and wait for established");
         return;
     }
+    if (parsed->ev == dd::acknowledge_event) {
+        count(env_, dd::action_label::acknowledge, acknowledge(parsed->pl));
+        return;
+    }
     count(env_, dd::action_label::action, true);
     forward(std::move(parsed->ev), std::move(parsed->pl));
+}
+
+// Kept mail of the identities the session registered as (docs/backend.md#acknowledgements),
+// answered once the store has removed what it could; never the back end's.
+bool datadealer_session::acknowledge(std::string_view pl) {
+    auto ids = mail_ids::read_member(pl);
+    if (!ids) {
+        env_.count_error(protocol_error::invalid_payload);
+        refuse("invalid_acknowledge", dd::acknowledge_needs);
+        return false;
+    }
+    port_.acknowledge_mail(*ids, [this, asked = *ids](std::vector<std::string> removed) {
+        send(dd::acknowledged(asked, removed));
+    });
+    return true;
 }
 
 void datadealer_session::on_tick(std::chrono::system_clock::time_point) {

@@ -9,7 +9,7 @@
 namespace herald::datadealer {
 
 // Labels of herald_actions_total{dialect="datadealer"}, in this order.
-enum class action_label : std::size_t { client_connected, action, invalid };
+enum class action_label : std::size_t { client_connected, action, acknowledge, invalid };
 
 } // namespace herald::datadealer
 
@@ -19,8 +19,8 @@ namespace herald {
 // {"ev":"client_connected","pl":{"token":T}}, finds the user (uid) — from credentials checked
 // at the upgrade, the token as a JWT, or the back end's authenticate answer, which also gets
 // the request's `sessionid` cookie, as dd_app read it — then kicks the user's other sessions,
-// subscribes to srv_msg and user_<uid>, and says established. Every other `ev` goes to the back
-// end as an action.
+// subscribes to srv_msg and user_<uid>, and says established. herald:acknowledge removes kept
+// mail; every other `ev` goes to the back end as an action.
 //
 // The session core speaks through this object, not the connection's port, so that an event
 // that is a kick is seen: another session's kick is sent, and the session closes at the next
@@ -40,6 +40,7 @@ private:
     void ask_backend_for_uid(std::string token);
     void establish();
     void forward(std::string ev, std::string pl);
+    bool acknowledge(std::string_view pl);
     void run(const std::vector<backend_command>& commands);
     void send(const std::string& json) { port_.send_text(json); }
     void refuse(std::string_view error, std::string_view detail);

@@ -1,8 +1,8 @@
 #include "dialects/myxi/myxi_protocol.hpp"
 
 #include "protocol/json_text.hpp"
+#include "protocol/mail_ids.hpp"
 
-#include <algorithm>
 #include <simdjson.h>
 
 namespace herald::myxi {
@@ -54,25 +54,6 @@ std::optional<routing_key> to_routing_key(element value) {
 
 parse_failure invalid_payload(const action& a, std::string detail) {
     return {"InvalidPayload", a.tag, std::move(detail)};
-}
-
-// payload.mail of Acknowledge: 1 to max_acknowledged_ids ids, strings of 1 to
-// max_mail_id_bytes bytes. False when it is anything else.
-bool read_mail_ids(element field, std::vector<std::string>& out) {
-    simdjson::dom::array ids;
-    if (field.get(ids) != simdjson::SUCCESS || ids.size() == 0 ||
-        ids.size() > addressing::max_acknowledged_ids) {
-        return false;
-    }
-    for (element each : ids) {
-        std::string_view id;
-        if (each.get(id) != simdjson::SUCCESS || id.empty() ||
-            id.size() > addressing::max_mail_id_bytes) {
-            return false;
-        }
-        out.emplace_back(id);
-    }
-    return true;
 }
 
 } // namespace
@@ -147,7 +128,7 @@ boost::system::result<action, parse_failure> parse_action(std::string_view text)
         }
     }
     if (a.kind == action_kind::acknowledge && payload["mail"].get(field) == simdjson::SUCCESS &&
-        !read_mail_ids(field, a.mail)) {
+        !mail_ids::read(field, a.mail)) {
         return invalid_payload(a, std::string(acknowledge_needs));
     }
     for (const char* token_field : {"token", "session_token"}) {
@@ -192,17 +173,7 @@ std::string error(std::string_view tag, std::string_view error_code, std::string
 
 std::string acknowledged(std::string_view tag, const std::vector<std::string>& asked,
                          const std::vector<std::string>& removed) {
-    std::string gone;
-    std::string unknown;
-    for (const auto& id : asked) {
-        std::string& list =
-            std::find(removed.begin(), removed.end(), id) != removed.end() ? gone : unknown;
-        if (!list.empty()) {
-            list += ',';
-        }
-        json_text::append_string(list, id);
-    }
-    return event("Acknowledged", tag, R"({"mail":[)" + gone + R"(],"unknown":[)" + unknown + "]}");
+    return event("Acknowledged", tag, "{" + mail_ids::acknowledged_members(asked, removed) + "}");
 }
 
 std::string application_event(std::string_view name, std::string_view payload,

@@ -9,7 +9,8 @@ namespace herald {
 namespace {
 
 // In the order of piped::action_label.
-constexpr std::array<std::string_view, 3> action_labels = {"method", "ping", "invalid"};
+constexpr std::array<std::string_view, 4> action_labels = {"method", "ping", "acknowledge",
+                                                           "invalid"};
 constexpr std::array<own_exchange, 1> exchanges = {own_exchange{piped::events_exchange}};
 
 } // namespace

@@ -1,5 +1,6 @@
 #include "dialects/piped/piped_session.hpp"
 
+#include "protocol/mail_ids.hpp"
 #include "session/backend_outcome.hpp"
 
 namespace herald {
@@ -38,6 +39,11 @@ void piped_session::on_message(std::string_view text, bool /*binary: read as tex
         send(piped::event("pong", std::nullopt));
         return;
     }
+    if (parsed->method == piped::acknowledge_method) {
+        env_.count_action(static_cast<std::size_t>(piped::action_label::acknowledge),
+                          acknowledge(std::move(*parsed)));
+        return;
+    }
     env_.count_action(static_cast<std::size_t>(piped::action_label::method), true);
     if (const auto& out = env_.rules.piped.methods_exchange; !out.empty()) {
         // Piped's way: the method to the node's out-exchange; its result comes back through
@@ -46,6 +52,23 @@ void piped_session::on_message(std::string_view text, bool /*binary: read as tex
         return;
     }
     call_backend(std::move(*parsed));
+}
+
+// Kept mail of the identities the session registered as, answered as a result once the store
+// has removed what it could; an error event, with the call's id, when the ids are unusable.
+bool piped_session::acknowledge(piped::method_call call) {
+    auto ids = call.payload ? mail_ids::read_member(*call.payload) : std::nullopt;
+    if (!ids) {
+        env_.count_error(protocol_error::invalid_payload);
+        send(piped::error(piped::acknowledge_needs,
+                          call.id ? std::optional<std::string_view>(*call.id) : std::nullopt));
+        return false;
+    }
+    port_.acknowledge_mail(
+        *ids, [this, call = std::move(call), asked = *ids](std::vector<std::string> removed) {
+            send(piped::result(call, "{" + mail_ids::acknowledged_members(asked, removed) + "}"));
+        });
+    return true;
 }
 
 void piped_session::call_backend(piped::method_call call) {

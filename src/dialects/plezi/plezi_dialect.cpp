@@ -4,6 +4,7 @@
 #include "dialects/plezi/plezi_protocol.hpp"
 #include "dialects/plezi/plezi_redis_protocol.hpp"
 #include "dialects/plezi/plezi_session.hpp"
+#include "protocol/mail_ids.hpp"
 
 #include <algorithm>
 #include <array>
@@ -12,8 +13,8 @@ namespace herald {
 namespace {
 
 // In the order of plezi::action_label.
-constexpr std::array<std::string_view, 4> action_labels = {"event", "message", "unknown",
-                                                           "invalid"};
+constexpr std::array<std::string_view, 5> action_labels = {"event", "message", "unknown",
+                                                           "acknowledge", "invalid"};
 static_assert(action_labels.size() == static_cast<std::size_t>(plezi::action_label::invalid) + 1);
 
 // Where Plezi 0.12's Redis channels reach the node: the routing key is the channel's name.
@@ -40,7 +41,8 @@ std::unique_ptr<dialect_session> plezi_dialect::open(session_port& port, const s
 
 shared_frame plezi_dialect::render(const event_view& e) const {
     return std::make_shared<const std::string>(
-        ws::make_frame(ws::opcode::text, plezi::application_event(e.event, e.payload)));
+        ws::make_frame(ws::opcode::text,
+                       plezi::application_event(e.event, e.payload, mail_ids::of_extra(e.extra))));
 }
 
 } // namespace herald

@@ -1,6 +1,7 @@
 #include "dialects/plezi/plezi_protocol.hpp"
 
 #include "protocol/json_text.hpp"
+#include "protocol/mail_ids.hpp"
 
 #include <algorithm>
 #include <array>
@@ -69,6 +70,11 @@ parse_result parse_event(std::string_view text) {
             return refusal::eid_too_long;
         }
     }
+    simdjson::dom::element mail;
+    if (e.name == acknowledge_event && object["mail"].get(mail) == simdjson::SUCCESS &&
+        !mail_ids::read(mail, e.mail)) {
+        e.mail.clear();
+    }
     e.message = simdjson::minify(object);
     return e;
 }
@@ -76,6 +82,11 @@ parse_result parse_event(std::string_view text) {
 bool dispatchable(std::string_view name) {
     return !name.empty() && name.front() != '_' &&
            std::find(reserved.begin(), reserved.end(), name) == reserved.end();
+}
+
+std::string acknowledged(const std::vector<std::string>& asked,
+                         const std::vector<std::string>& removed) {
+    return R"({"event":"_acked_mail_",)" + mail_ids::acknowledged_members(asked, removed) + "}";
 }
 
 std::string ack(std::string_view eid_json) {
@@ -109,32 +120,32 @@ std::optional<std::string> written(std::string_view json) {
     return std::nullopt;
 }
 
-std::string application_event(std::string_view name, std::string_view payload_json) {
+std::string application_event(std::string_view name, std::string_view payload_json,
+                              std::optional<std::string_view> mail_id) {
     thread_local simdjson::dom::parser parser;
     simdjson::dom::element value;
     std::string out = R"({"event":)";
     json_text::append_string(out, name);
     if (parser.parse(payload_json.data(), payload_json.size()).get(value) != simdjson::SUCCESS) {
-        out += R"(,"data":null})"; // published payloads are checked JSON; never seen
-        return out;
-    }
-    if (std::string_view text; value.get(text) == simdjson::SUCCESS) {
+        out += R"(,"data":null)"; // published payloads are checked JSON; never seen
+    } else if (std::string_view text; value.get(text) == simdjson::SUCCESS && !mail_id) {
         return std::string(text);
-    }
-    simdjson::dom::object members;
-    if (value.get(members) != simdjson::SUCCESS) {
+    } else if (simdjson::dom::object members; value.get(members) == simdjson::SUCCESS) {
+        for (auto [key, member] : members) {
+            if (key != "event" && key != mail_member) {
+                out += ',';
+                json_text::append_string(out, key);
+                out += ':';
+                out += simdjson::minify(member);
+            }
+        }
+    } else {
         out += R"(,"data":)";
         out += simdjson::minify(value);
-        out += '}';
-        return out;
     }
-    for (auto [key, member] : members) {
-        if (key != "event") {
-            out += ',';
-            json_text::append_string(out, key);
-            out += ':';
-            out += simdjson::minify(member);
-        }
+    if (mail_id) {
+        out += R"(,"_mail_":)";
+        json_text::append_string(out, *mail_id);
     }
     out += '}';
     return out;

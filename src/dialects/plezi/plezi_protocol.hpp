@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald::plezi {
 
@@ -32,6 +33,7 @@ struct client_event {
     std::string name;               // "event" when it is a string; empty otherwise
     std::optional<std::string> eid; // JSON text of "_EID_", as sent; absent when not sent
     std::string message;            // the whole object, minified: the back end's and err's copy
+    std::vector<std::string> mail;  // _ack_mail_: its "mail" ids; empty when they are unusable
 };
 using parse_result = boost::system::result<client_event, refusal>;
 parse_result parse_event(std::string_view text);
@@ -40,6 +42,19 @@ parse_result parse_event(std::string_view text);
 // not starting with "_" and not one of Plezi's reserved names (its callbacks and helpers);
 // every other name is "unknown" without asking anyone.
 bool dispatchable(std::string_view name);
+
+// Kept mail (docs/backend.md#acknowledgements) carries its id as "_mail_":"<id>"; a client
+// acknowledges ids with {"event":"_ack_mail_","mail":[ids]} and is answered
+// {"event":"_acked_mail_","mail":[removed…],"unknown":[the rest…]}. Plezi's own protocol names
+// look so (_ack_, _EID_), and an event starting with "_" never reaches an application.
+inline constexpr std::string_view mail_member = "_mail_";
+inline constexpr std::string_view acknowledge_event = "_ack_mail_";
+// The err 400 result of an _ack_mail_ without usable ids.
+inline constexpr std::string_view acknowledge_needs =
+    "_ack_mail_ needs mail: 1 to 100 mail ids, each a string of 1 to 64 bytes";
+// {"event":"_acked_mail_","mail":[removed…],"unknown":[…]}, the ids in the order asked.
+std::string acknowledged(const std::vector<std::string>& asked,
+                         const std::vector<std::string>& removed);
 
 // {"event":"_ack_","_EID_":<eid>}: `eid_json` is already JSON (as Plezi 0.14 encodes it).
 std::string ack(std::string_view eid_json);
@@ -55,7 +70,10 @@ std::optional<std::string> written(std::string_view json);
 // An application event (published, or sent to a session, identity or endpoint) as a Plezi
 // client receives it: an object payload gets "event" first and keeps its other members
 // ({"event":E,"message":"hi"}); a string payload is written as it is (a back end's raw write);
-// any other payload is {"event":E,"data":P}, as a method call's arguments arrive.
-std::string application_event(std::string_view name, std::string_view payload_json);
+// any other payload is {"event":E,"data":P}, as a method call's arguments arrive. Kept mail
+// gets "_mail_":<mail_id> last, and a string payload then comes as {"event":E,"data":P,…}: text
+// cannot carry an id. A payload's own "_mail_" member is dropped: the member is Herald's.
+std::string application_event(std::string_view name, std::string_view payload_json,
+                              std::optional<std::string_view> mail_id = std::nullopt);
 
 } // namespace herald::plezi

@@ -50,7 +50,39 @@ void plezi_session::on_message(std::string_view payload, bool binary) {
         dispatch(payload);
         return;
     }
+    if (!binary && raw_acknowledgement(payload)) {
+        return;
+    }
     raw_message(payload, binary);
+}
+
+// In raw mode nothing is parsed, but for a text that names _ack_mail_: when it is an
+// {"event":"_ack_mail_",…} object, it is the acknowledgement, not a message for the back end.
+bool plezi_session::raw_acknowledgement(std::string_view text) {
+    if (text.find(plezi::acknowledge_event) == std::string_view::npos) {
+        return false;
+    }
+    auto parsed = plezi::parse_event(text);
+    if (!parsed || parsed->name != plezi::acknowledge_event) {
+        return false;
+    }
+    acknowledge(*parsed);
+    return true;
+}
+
+// Kept mail of the identities the session registered as (docs/backend.md#acknowledgements),
+// answered once the store has removed what it could; ids that are no list get err 400.
+void plezi_session::acknowledge(const plezi::client_event& e) {
+    const bool usable = !e.mail.empty();
+    env_.count_action(static_cast<std::size_t>(plezi::action_label::acknowledge), usable);
+    if (!usable) {
+        env_.count_error(protocol_error::invalid_payload);
+        port_.send_text(plezi::error(400, plezi::acknowledge_needs));
+        return;
+    }
+    port_.acknowledge_mail(e.mail, [this, asked = e.mail](std::vector<std::string> removed) {
+        port_.send_text(plezi::acknowledged(asked, removed));
+    });
 }
 
 void plezi_session::raw_message(std::string_view payload, bool binary) {
@@ -92,6 +124,10 @@ void plezi_session::dispatch(std::string_view text) {
     }
     if (parsed->eid) {
         port_.send_text(plezi::ack(*parsed->eid)); // first, as Plezi writes it
+    }
+    if (parsed->name == plezi::acknowledge_event) {
+        acknowledge(*parsed);
+        return;
     }
     if (!plezi::dispatchable(parsed->name) || !port_.has_backend()) {
         unknown(parsed->message);

@@ -10,7 +10,7 @@
 namespace herald::plezi {
 
 // Labels of herald_actions_total{dialect="plezi"}, in this order.
-enum class action_label : std::size_t { event, message, unknown, invalid };
+enum class action_label : std::size_t { event, message, unknown, acknowledge, invalid };
 
 // The close codes of the auto-dispatch mode (docs/protocol.md#the-plezi-dialect).
 inline constexpr auto unsupported_data = static_cast<ws::close_code>(1003); // a binary message
@@ -24,8 +24,9 @@ namespace herald {
 
 // A session on a Plezi endpoint: Plezi's callbacks (on_open, on_message, on_close,
 // on_shutdown) and auto-dispatched events become back-end requests; what the back end answers
-// is written to the client, and it writes later by addressing the session. Lives on its
-// shard's thread.
+// is written to the client, and it writes later by addressing the session. _ack_mail_, in
+// either mode, acknowledges kept mail and never reaches the back end. Lives on its shard's
+// thread.
 class plezi_session final : public dialect_session {
 public:
     plezi_session(session_port& port, const session_env& env, const upgrade_request& request,
@@ -39,6 +40,8 @@ public:
 
 private:
     void raw_message(std::string_view payload, bool binary);
+    bool raw_acknowledgement(std::string_view text);
+    void acknowledge(const plezi::client_event& e);
     void dispatch(std::string_view text);
     void ask_event(plezi::client_event e);
     void unknown(const std::string& message_json);
