@@ -318,6 +318,9 @@ std::string json_report(const options& o, const run_state& s, const results& r) 
     field("target", quoted(target_name(o.target)));
     field("publish_via", quoted(publish_name(o.publish_via)));
     field("dialect", quoted(o.dialect == dialect_kind::myxi ? "myxi" : "monorail"));
+    if (o.dialect == dialect_kind::monorail) {
+        field("changes", quoted(o.changes == changes_kind::store ? "store" : "publish"));
+    }
     field("connections", std::to_string(o.connections));
     field("topics", std::to_string(o.topics));
     field("source_addresses", std::to_string(o.source_addresses));

@@ -43,12 +43,17 @@ enum class publish_kind { http, ws, amqp, redis };
 // /api/resources/nodes/bench: written to the store and published on on.waterline, as RackHD's
 // database changes are).
 enum class dialect_kind { myxi, monorail };
+// How MonoRail's changes are made: through the store (PUT /api/resources/nodes/bench: the write,
+// then on.waterline) or straight onto on.waterline by POST /api/publish (no store in the loop,
+// as RackHD's services publish their changes).
+enum class changes_kind { store, publish };
 
 struct options {
     target_kind target = target_kind::herald;
     publish_kind publish_via = publish_kind::http;
     dialect_kind dialect = dialect_kind::myxi;
-    std::string broker_url; // with publish_via amqp or redis
+    changes_kind changes = changes_kind::store; // with dialect monorail
+    std::string broker_url;                     // with publish_via amqp or redis
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;
     std::size_t connections = 10000;

@@ -24,6 +24,9 @@ constexpr std::string_view usage = R"(usage: herald-bench --port N [options]
                             or MonoRail watchers of resource nodes (path /nodes), the events
                             then PUT /api/resources/nodes/bench (needs bench/monorail.toml's
                             resource nodes; one topic, HTTP publishing only)
+  --changes store|publish   MonoRail: each change a PUT /api/resources/nodes/bench (the store's
+                            write, then on.waterline; default), or a POST /api/publish straight
+                            to exchange on.waterline, routing key nodes.updated.bench (no store)
   --host ADDR               server IPv4 address (default 127.0.0.1)
   --port N                  server port (required, but for the bare targets)
   --connections N           subscriber connections (default 10000)
@@ -120,6 +123,9 @@ void check_options(options& o) {
         die("--dialect monorail: Herald only, published by HTTP, one topic (every watcher watches "
             "nodes)");
     }
+    if (o.changes != changes_kind::store && o.dialect != dialect_kind::monorail) {
+        die("--changes: MonoRail only (--dialect monorail)");
+    }
     if (o.payload_bytes < 40) {
         die("--payload-bytes must be at least 40: the timestamp needs room");
     }
@@ -167,6 +173,11 @@ options parse_options(int argc, char** argv) {
                 die("--dialect must be myxi or monorail");
             }
             o.dialect = value == "myxi" ? dialect_kind::myxi : dialect_kind::monorail;
+        } else if (flag == "--changes") {
+            if (value != "store" && value != "publish") {
+                die("--changes must be store or publish");
+            }
+            o.changes = value == "store" ? changes_kind::store : changes_kind::publish;
         } else if (flag == "--host") {
             o.host = value;
         } else if (flag == "--port") {

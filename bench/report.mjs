@@ -163,7 +163,8 @@ if (!onlyMonorail) {
 }
 if (result.monorail) {
   check('MonoRail fan-out, myxi', result.monorail.fan_out.myxi);
-  check('MonoRail fan-out, monorail', result.monorail.fan_out.monorail);
+  check('MonoRail fan-out, monorail through the store', result.monorail.fan_out.monorail);
+  check('MonoRail fan-out, monorail published', result.monorail.fan_out.monorail_published);
   printMonorail(result.monorail, table, common, cpu, errors, number);
 }
 if (b) {

@@ -30,6 +30,9 @@ std::string subscribe_action(std::size_t topic) {
 // order, so the get's answer (remove: there is no such document) says the watch is in place.
 constexpr std::string_view monorail_watch = R"({"handler":"watch"})";
 constexpr std::string_view monorail_probe = R"({"handler":"get","params":{"id":"no-such-node"}})";
+// Changes published straight to RackHD's exchange, as on-core publishes an update of node bench.
+constexpr std::string_view waterline_exchange = "on.waterline";
+constexpr std::string_view waterline_routing_key = "nodes.updated.bench";
 
 // ---- Encoding
 
@@ -504,10 +507,15 @@ private:
     bool open_ = false;
 };
 
-// MonoRail: every event rewrites one document of nodes; its change reaches the watchers.
+// MonoRail through the store: every event rewrites one document of nodes; its change reaches
+// the watchers. Otherwise (Myxi, and MonoRail's changes published straight to on.waterline) the
+// publish API.
+bool through_store(const options& o) {
+    return o.dialect == dialect_kind::monorail && o.changes == changes_kind::store;
+}
+
 std::string publish_request_head(const options& o) {
-    const bool monorail = o.dialect == dialect_kind::monorail;
-    return std::string(monorail ? "PUT /api/resources/nodes/bench" : "POST /api/publish") +
+    return std::string(through_store(o) ? "PUT /api/resources/nodes/bench" : "POST /api/publish") +
            " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
            "\r\nAuthorization: Bearer " + o.api_key +
            "\r\nContent-Type: application/json\r\nContent-Length: ";
@@ -544,17 +552,20 @@ public:
     bool can_publish() const override { return connected() && !awaiting_response_ && !closed(); }
 
     void publish(std::string_view routing_key, std::string_view payload) override {
-        if (run_.settings.dialect == dialect_kind::monorail) {
+        if (through_store(run_.settings)) {
             // The payload is the document: its "t" comes back in the change's record.
             awaiting_response_ = true;
             send_bytes(request_head_ + std::to_string(payload.size()) + "\r\n\r\n" +
                        std::string(payload));
             return;
         }
+        // A named event published to on.waterline is a change whose payload is the record
+        // (docs/protocol.md, MonoRail): the watchers of nodes get it as item ["updated","bench"].
+        const bool change = run_.settings.dialect == dialect_kind::monorail;
         std::string body = R"({"exchange":")";
-        body += exchange_name;
+        body += change ? waterline_exchange : exchange_name;
         body += R"(","routing_key":")";
-        body += routing_key;
+        body += change ? waterline_routing_key : routing_key;
         body += R"(","event":"tick","payload":)";
         body += payload;
         body += '}';

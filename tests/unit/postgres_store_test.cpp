@@ -2,6 +2,7 @@
 // HERALD_TEST_POSTGRES_URL; scripts/test exports it). The outage test stops and starts that
 // server through scripts/brokers, so it needs HERALD_TEST_BROKERS_DIR too. ctest runs these
 // tests one at a time (RESOURCE_LOCK postgres, CMakeLists.txt).
+#include "stores/postgres/postgres_sql.hpp"
 #include "stores/postgres/postgres_store.hpp"
 
 #include <chrono>
@@ -156,6 +157,40 @@ TEST_F(PostgresStore, FindsByEqualityOnNestedFieldsOfEveryType) {
               std::vector<std::string>{
                   R"({"n": "623", "id": "b", "on": false, "obm": {"port": 624}, "name": "b"})"});
     EXPECT_EQ(find(R"({"id":null})").documents.size(), 0u);
+}
+
+// make bench measured 400 gets/s against 5,000 queries/s on 2,000 rows: the id was compared as
+// to_jsonb(id), row by row. A get by id is a lookup in the primary key's index.
+TEST_F(PostgresStore, AnIdCriterionIsALookupInThePrimaryKeyIndex) {
+    sql("INSERT INTO " + table_ + R"( VALUES ('5', '{}'), ('é', '{"name":"e"}'), ('n1', '{}'))");
+    start();
+    EXPECT_EQ(find(R"({"id":"5"})").documents, std::vector<std::string>{R"({"id": "5"})"});
+    EXPECT_EQ(find(R"({"id":5})").documents.size(), 0u); // a number never equals a text id
+    EXPECT_EQ(find(R"({"id":"\u00e9"})").documents,
+              std::vector<std::string>{R"({"id": "é", "name": "e"})"});
+    EXPECT_EQ(find(R"({"id":"n1","name":"x"})").documents.size(), 0u);
+
+    // The statement's plan, with sequential scans priced out: only an index condition on the id
+    // column avoids reading every row.
+    auto read = read_criteria(R"({"id":"n1"})");
+    const auto statement = postgres_sql::find(table_, read.criteria, 1);
+    PGconn* conn = connect();
+    PQclear(PQexec(conn, "SET enable_seqscan = off"));
+    std::vector<const char*> values;
+    for (const auto& p : statement.params) {
+        values.push_back(p.c_str());
+    }
+    PGresult* plan =
+        PQexecParams(conn, ("EXPLAIN " + statement.text).c_str(), static_cast<int>(values.size()),
+                     nullptr, values.data(), nullptr, nullptr, 0);
+    std::string text;
+    for (int row = 0; row < PQntuples(plan); ++row) {
+        text += PQgetvalue(plan, row, 0);
+        text += '\n';
+    }
+    PQclear(plan);
+    PQfinish(conn);
+    EXPECT_NE(text.find("Index Cond: (id = "), std::string::npos) << text;
 }
 
 TEST_F(PostgresStore, ListsInIdOrderWithTheIdColumnAsTheDocumentsId) {

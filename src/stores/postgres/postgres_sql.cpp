@@ -16,13 +16,17 @@ std::string slot(std::size_t n) {
 // equality compares a string with a string only, numbers as numbers (623 = 623.0), and objects
 // and arrays as JSON values; a null matches a missing field too, as in the sqlite store.
 std::string condition(const criterion& c, statement& s) {
-    // The id lives in its column: {"id": …} compares with it (and never matches null).
+    // The id lives in its column: {"id": …} compares with it (and never matches null). Only a
+    // JSON string can equal a text id; both tests read the parameter alone, so the planner folds
+    // them into constants and a get by id is a lookup in the primary key's index (to_jsonb(id)
+    // compared every row's id, converted, with the value).
     if (c.path.size() == 1 && c.path.front() == "id") {
         if (c.type == criterion::kind::null) {
             return "false";
         }
         s.params.push_back(c.value);
-        return "to_jsonb(id) = " + slot(s.params.size()) + "::jsonb";
+        const std::string value = slot(s.params.size()) + "::jsonb";
+        return "(jsonb_typeof(" + value + ") = 'string' AND id = " + value + " #>> '{}')";
     }
     s.params.push_back(text_array(c.path));
     const std::string field = "document #> " + slot(s.params.size()) + "::text[]";
