@@ -18,12 +18,14 @@
 // HERALD_TEST_POSTGRES_URL / HERALD_TEST_MONGODB_URL name a server (scripts/bench starts a
 // private PostgreSQL with scripts/brokers when none is named), and are reported as skipped (with
 // why) otherwise, or when the node has no store of that kind. mongodb has no filler yet: it is
-// reported skipped.
+// reported skipped. backend is the back end's contract: an HTTP back end in this process (so it
+// shares the clients' CPU) answers get and query from the same documents, held in a Map.
 //
 //   node bench/monorail_bench.mjs --herald BIN [--stores sqlite] [--clients 16]
 //                                 [--documents 2000] [--duration 5] [--warmup 1]
 //                                 [--herald-cpu N] [--json]
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +69,15 @@ function storePart(kind, dir) {
         drop: () => psql(url, `DROP TABLE IF EXISTS ${table}`),
       };
     }
+    case 'backend':
+      // The back end's contract (docs/backend.md#monorail-resources-the-back-end-answers): an
+      // HTTP back end in this process answers from the same documents held in a Map, as an
+      // application would from its own database.
+      return {
+        resource: `name = "${resource}"\nstore = "backend"\n`,
+        backend: true,
+        fill: async () => startBackend(),
+      };
     case 'mongodb':
       return { skipped: 'the bench has no filler for mongodb yet (no MongoDB server on this machine to try one)' };
     default:
@@ -75,9 +86,10 @@ function storePart(kind, dir) {
 }
 
 const config = (parts) => `api_key = "${apiKey}"\n` +
+  (parts.some(([, part]) => part.backend) ? `[backend]\nurl = "${backendUrl}"\n` : '') +
   '[[endpoints]]\npath = "/pushwss"\n' +
   parts.map(([kind]) => `[[endpoints]]\npath = "/${kind}_nodes"\ndialect = "monorail"\n`).join('') +
-  parts.map(([kind, part]) => `[stores.${kind}]\n${part.store}`).join('') +
+  parts.filter(([, part]) => part.store).map(([kind, part]) => `[stores.${kind}]\n${part.store}`).join('') +
   parts.map(([, part]) => `[[resources]]\n${part.resource}`).join('');
 
 // Writes the documents, `clients` at a time, as a RackHD service would (one PUT each).
@@ -94,6 +106,41 @@ async function putDocuments(port, resource) {
       if (res.status !== 201 && res.status !== 200) throw new Error(`PUT n${i}: ${res.status} ${await res.text()}`);
     }
   }));
+}
+
+// The back end of the `backend` kind: its port is chosen before the node starts (the node's
+// config names it), and it serves the run's documents once fill() has made them.
+const backendServer = stores.includes('backend') ? http.createServer(answerBackend) : null;
+if (backendServer) await new Promise((resolve) => backendServer.listen(0, '127.0.0.1', resolve));
+const backendUrl = backendServer ? `http://127.0.0.1:${backendServer.address().port}/herald` : '';
+const backendDocuments = new Map();
+const backendByName = new Map();
+
+function startBackend() {
+  for (let i = 0; i < documents; i++) {
+    const document = { id: `n${i}`, name: `node-${i}`, type: 'compute', sku: `sku-${i % 10}` };
+    backendDocuments.set(document.id, document);
+    backendByName.set(document.name, document);
+  }
+}
+
+// get → the document or null; query by name → the list (an index, as a database would use).
+function answerBackend(req, res) {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk) => { body += chunk; });
+  req.on('end', () => {
+    const request = JSON.parse(body);
+    let payload = null;
+    if (request.kind === 'monorail' && request.handler === 'get') {
+      payload = backendDocuments.get(request.params?.id) ?? null;
+    } else if (request.kind === 'monorail') {
+      const found = backendByName.get(request.params?.name);
+      payload = found ? [found] : [];
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ payload }));
+  });
 }
 
 function psql(url, sql) {
@@ -187,6 +234,8 @@ try {
   }
 } finally {
   for (const [, part] of parts) part.drop?.();
+  backendServer?.closeAllConnections();
+  backendServer?.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
